@@ -1,0 +1,182 @@
+"""The MQTT seam: the only module that imports paho-mqtt. A small publish/subscribe client for edge and hub."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from gridwatch.errors import TransportError
+from gridwatch.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A received message: topic, raw payload, and how it was sent."""
+
+    topic: str
+    payload: bytes
+    qos: int
+    retain: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Will:
+    """The last will the broker publishes if this client vanishes without a clean disconnect."""
+
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = True
+
+
+Handler = Callable[[Message], None]
+
+
+class MqttClient:
+    """One broker connection (MQTT 3.1.1, which Mosquitto and the embedded broker both speak) with automatic reconnect and a background network thread.
+
+    Subscriptions are remembered and renewed on every (re)connect, so a broker restart is invisible to
+    callers apart from the gap. Handlers run on the network thread: they must be quick and must not raise
+    (exceptions are logged and swallowed so one bad message never kills the connection).
+    """
+
+    def __init__(self, settings: MqttSettings, client_id: str | None = None, *, will: Will | None = None,
+                 clean_session: bool = True) -> None:
+        self._settings = settings
+        self.client_id = client_id or f"gridwatch-{uuid.uuid4().hex[:12]}"
+        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                                   protocol=paho.MQTTv311, clean_session=clean_session,
+                                   reconnect_on_failure=True)
+        if settings.username is not None:
+            password = settings.password.get_secret_value() if settings.password else None
+            self._client.username_pw_set(settings.username, password)
+        if settings.tls_ca_file is not None:
+            self._client.tls_set(ca_certs=str(settings.tls_ca_file))
+        if will is not None:
+            self._client.will_set(will.topic, will.payload, qos=will.qos, retain=will.retain)
+        self._client.reconnect_delay_set(min_delay=1, max_delay=30)
+        self._client.max_inflight_messages_set(100)
+        self._client.max_queued_messages_set(0)
+        self._subscriptions: dict[str, tuple[int, Handler]] = {}
+        self._lock = threading.Lock()
+        self._connected = threading.Event()
+        self._refusal: str | None = None
+        self._first_connect = threading.Event()
+        self.on_connect: Callable[[], None] | None = None
+        self._client.on_connect = self._handle_connect
+        self._client.on_disconnect = self._handle_disconnect
+        self._client.on_message = self._handle_message
+
+    # -- lifecycle -------------------------------------------------------------------------------
+
+    def connect(self, timeout_s: float = 10.0) -> None:
+        """Connect and start the network thread; raise TransportError if the broker says no or is absent."""
+        s = self._settings
+        try:
+            self._client.connect(s.host, s.port, keepalive=s.keepalive_s)
+        except OSError as exc:
+            raise TransportError(f"cannot reach MQTT broker at {s.host}:{s.port}: {exc}") from exc
+        self._client.loop_start()
+        if not self._first_connect.wait(timeout_s):
+            self._client.loop_stop()
+            raise TransportError(f"MQTT broker at {s.host}:{s.port} did not answer within {timeout_s:.0f} s")
+        if self._refusal is not None:
+            self._client.loop_stop()
+            reason = self._refusal
+            raise TransportError(f"MQTT broker at {s.host}:{s.port} refused the connection: {reason}")
+
+    def connect_async(self) -> None:
+        """Start connecting in the background; publish() fails (and callers spool) until connected."""
+        s = self._settings
+        self._client.connect_async(s.host, s.port, keepalive=s.keepalive_s)
+        self._client.loop_start()
+
+    def close(self) -> None:
+        """Disconnect cleanly (no last will) and stop the network thread."""
+        try:
+            self._client.disconnect()
+        finally:
+            self._client.loop_stop()
+            self._connected.clear()
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def wait_connected(self, timeout_s: float) -> bool:
+        return self._connected.wait(timeout_s)
+
+    # -- publish / subscribe -----------------------------------------------------------------------
+
+    def publish(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
+                wait_s: float | None = None) -> bool:
+        """Publish; with ``wait_s`` block until the broker acknowledged (QoS 1) and return whether it did."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        if info.rc != paho.MQTT_ERR_SUCCESS:
+            return False
+        if wait_s is None:
+            return True
+        try:
+            info.wait_for_publish(wait_s)
+        except (RuntimeError, ValueError):
+            return False
+        return info.is_published()
+
+    def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
+        """Call ``handler`` for each message matching ``topic_filter``, now and after every reconnect."""
+        with self._lock:
+            self._subscriptions[topic_filter] = (qos, handler)
+        if self.connected:
+            self._client.subscribe(topic_filter, qos=qos)
+
+    # -- paho callbacks (network thread) ------------------------------------------------------------
+
+    def _handle_connect(self, client: paho.Client, userdata: object, flags: object, reason: object,
+                        properties: object) -> None:
+        failed = bool(getattr(reason, "is_failure", False))
+        if not self._first_connect.is_set():
+            self._refusal = str(reason) if failed else None
+            self._first_connect.set()
+        if failed:
+            log.warning("MQTT connect to %s:%s refused: %s", self._settings.host, self._settings.port, reason)
+            return
+        with self._lock:
+            subs = list(self._subscriptions.items())
+        for topic_filter, (qos, _) in subs:
+            client.subscribe(topic_filter, qos=qos)
+        self._connected.set()
+        log.info("MQTT connected to %s:%s as %s", self._settings.host, self._settings.port, self.client_id)
+        if self.on_connect is not None:
+            try:
+                self.on_connect()
+            except Exception:  # noqa: BLE001 - a callback must not kill the network thread
+                log.exception("on_connect callback failed")
+
+    def _handle_disconnect(self, client: paho.Client, userdata: object, flags: object, reason: object,
+                           properties: object) -> None:
+        self._connected.clear()
+        log.info("MQTT disconnected from %s:%s: %s", self._settings.host, self._settings.port, reason)
+
+    def _handle_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
+        message = Message(topic=msg.topic, payload=msg.payload, qos=msg.qos, retain=bool(msg.retain))
+        with self._lock:
+            handlers = [h for f, (_, h) in self._subscriptions.items() if _matches(f, msg.topic)]
+        for handler in handlers:
+            try:
+                handler(message)
+            except Exception:  # noqa: BLE001 - one bad message must not kill the connection
+                log.exception("handler for %s failed", msg.topic)
+
+
+def _matches(topic_filter: str, topic: str) -> bool:
+    if topic_filter.startswith("$share/"):
+        topic_filter = topic_filter.split("/", 2)[2]
+    return paho.topic_matches_sub(topic_filter, topic)

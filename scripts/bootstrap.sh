@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Set up a fresh machine for gridwatch: system packages (when root), the virtual environment, the project.
+# Usage: scripts/bootstrap.sh [runtime|dev]   (idempotent; `make demo` and `make test` call it)
+set -euo pipefail
+profile="${1:-runtime}"
+cd "$(dirname "$0")/.."
+VENV="${VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+
+apt_install() {
+    # Install Debian packages when we can (root + apt); otherwise say what falls back.
+    local missing=()
+    for spec in "$@"; do
+        local bin="${spec%%:*}" pkg="${spec##*:}"
+        command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        echo "bootstrap: installing ${missing[*]} from Debian packages"
+        if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mmin -1440 2>/dev/null | head -1)" ]; then
+            apt-get update -qq || echo "bootstrap: apt-get update failed; trying with the lists we have"
+        fi
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null \
+            || echo "bootstrap: could not install ${missing[*]}; gridwatch falls back where it can"
+    else
+        echo "bootstrap: ${missing[*]} missing and not root; gridwatch uses its fallbacks (embedded broker)"
+    fi
+}
+
+apt_install mosquitto:mosquitto mosquitto_passwd:mosquitto-clients ffmpeg:ffmpeg
+if [ "$profile" = dev ]; then
+    apt_install chromium:chromium pg_ctlcluster:postgresql
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV"
+fi
+stamp="$VENV/.installed-$profile"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
+    extras=""
+    [ "$profile" = dev ] && extras="[dev]"
+    "$VENV/bin/python" -m pip install -q -e ".$extras" 2>&1 | grep -v '^WARNING: Location' || true
+    "$VENV/bin/python" -c "import gridwatch, edge, central, broker, models" 
+    touch "$stamp"
+fi
