@@ -1,0 +1,296 @@
+"""Camera capture: one reader thread per camera that keeps only the newest decoded frame.
+
+OpenCV (FFmpeg backend) opens RTSP/HTTP streams, files and local devices (a bare digit is a device index).
+The reader never queues: a frame nobody took yet is replaced by the next one (a one-slot mailbox), so a
+slow consumer sees fresh frames, never a backlog. Lost streams reconnect with exponential backoff plus
+jitter; each change of availability is reported once through ``on_status``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
+
+import cv2
+import numpy as np
+
+from edge.errors import SourceError
+from edge.types import Frame
+from gridwatch.contracts.messages import Availability
+
+log = logging.getLogger(__name__)
+
+_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
+_SECRET_QUERY = re.compile(r"(?i)((?:password|passwd|pwd|token|key|secret|auth)=)[^&\s]*")
+
+
+def redact_url(url: str) -> str:
+    """``url`` with credentials (``user:pass@`` and secret query values) replaced by ``***``."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        parts = None
+    if parts is not None and parts.scheme and "@" in parts.netloc:
+        host = parts.netloc.rsplit("@", 1)[1]
+        url = urlunsplit((parts.scheme, f"***@{host}", parts.path, parts.query, parts.fragment))
+    else:
+        url = _USERINFO.sub("***@", url)
+    return _SECRET_QUERY.sub(r"\1***", url)
+
+
+class SourceSection(Protocol):
+    """The camera config's ``source`` section, as far as capture needs it."""
+
+    url: str
+    realtime: bool
+    loop: bool
+    fps_limit: float | None
+    reconnect_min_s: float
+    reconnect_max_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What a reader needs to know about one source (built from a camera's ``source`` section)."""
+
+    url: str
+    realtime: bool = True
+    loop: bool = False
+    fps_limit: float | None = None
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 30.0
+
+    @classmethod
+    def from_section(cls, section: SourceSection) -> SourceSpec:
+        return cls(str(section.url), bool(section.realtime), bool(section.loop), section.fps_limit,
+                   float(section.reconnect_min_s), float(section.reconnect_max_s))
+
+    @property
+    def device_index(self) -> int | None:
+        """The local device number for ``device:N`` (or a bare ``N``), else None."""
+        tail = self.url.removeprefix("device:")
+        return int(tail) if tail.isdigit() else None
+
+    @property
+    def is_file(self) -> bool:
+        return "://" not in self.url and self.device_index is None
+
+
+class LatestFrame:
+    """A one-slot mailbox: ``put`` replaces whatever was there, ``take`` waits for and removes it."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._frame: Frame | None = None
+        self.replaced = 0
+        self.closed = False
+
+    def put(self, frame: Frame) -> None:
+        with self._cond:
+            if self._frame is not None:
+                self.replaced += 1
+            self._frame = frame
+            self._cond.notify()
+
+    def take(self, timeout_s: float | None = None) -> Frame | None:
+        with self._cond:
+            if self._frame is None and not self.closed:
+                self._cond.wait(timeout_s)
+            frame, self._frame = self._frame, None
+            return frame
+
+    def close(self) -> None:
+        with self._cond:
+            self.closed = True
+            self._cond.notify_all()
+
+
+StatusCallback = Callable[[str, Availability, str], None]
+FrameCallback = Callable[[Frame], None]
+
+
+def backoff_s(attempt: int, min_s: float, max_s: float, rng: random.Random) -> float:
+    """Delay before reconnect ``attempt`` (0-based): doubling from ``min_s`` to ``max_s``, +-25 % jitter."""
+    base = min(max_s, min_s * (2 ** min(attempt, 30)))
+    return max(0.0, base * rng.uniform(0.75, 1.25))
+
+
+def check_image(image: object, camera_id: str) -> np.ndarray:
+    """The decoded image if it is a usable BGR frame, else raise SourceError naming the camera."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+        shape = getattr(image, "shape", None)
+        raise SourceError(f"camera {camera_id}: decoder gave an unusable frame {shape}: expected HxWx3 BGR")
+    if image.dtype != np.uint8:
+        raise SourceError(f"camera {camera_id}: frame dtype {image.dtype}: expected uint8")
+    return image
+
+
+class CaptureReader:
+    """Reads one camera on its own thread and hands every decoded frame to ``on_frame`` (default: a mailbox).
+
+    ``on_frame`` runs on the reader thread; it may block (benchmarks use that for back-pressure in
+    every-frame mode). Bad frames are counted in ``frames_bad`` and skipped.
+    """
+
+    def __init__(self, camera_id: str, spec: SourceSpec, *, on_frame: FrameCallback | None = None,
+                 on_status: StatusCallback | None = None, on_decoded: Callable[[float], None] | None = None,
+                 on_bad_frame: Callable[[], None] | None = None, seed: int | None = None) -> None:
+        self.camera_id = camera_id
+        self.spec = spec
+        self.mailbox = LatestFrame()
+        self._on_frame = on_frame or self.mailbox.put
+        self._on_status = on_status
+        self._on_decoded = on_decoded
+        self._on_bad_frame = on_bad_frame
+        self._rng = random.Random(seed)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"capture-{camera_id}", daemon=True)
+        self.state: Availability | None = None
+        self.last_error: str | None = None
+        self.frames_read = 0
+        self.frames_bad = 0
+        self.finished = threading.Event()
+        self._index = 0
+
+    @property
+    def safe_url(self) -> str:
+        return redact_url(self.spec.url)
+
+    def start(self) -> CaptureReader:
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self.mailbox.close()
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout_s)
+
+    def _set_state(self, state: Availability, reason: str) -> None:
+        if state is self.state:
+            return
+        self.state = state
+        level = logging.INFO if state is Availability.ONLINE else logging.WARNING
+        log.log(level, "camera %s %s (%s): %s", self.camera_id, state.value, self.safe_url, reason)
+        if self._on_status is not None:
+            try:
+                self._on_status(self.camera_id, state, reason)
+            except Exception:  # a status sink failure must not kill the reader
+                log.exception("camera %s: status callback failed", self.camera_id)
+
+    def _open(self) -> cv2.VideoCapture:
+        spec = self.spec
+        if spec.is_file:
+            if not Path(spec.url).is_file():
+                raise SourceError(f"camera {self.camera_id}: video file {spec.url} does not exist")
+        device = spec.device_index
+        target: str | int = spec.url if device is None else device
+        cap = cv2.VideoCapture(target, cv2.CAP_ANY if isinstance(target, int) else cv2.CAP_FFMPEG)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(
+                f"camera {self.camera_id}: cannot open {self.safe_url}: expected a readable video stream, "
+                "file or device (corrupt file, wrong URL or credentials?)"
+            )
+        return cap
+
+    def _run(self) -> None:
+        attempt = 0
+        while not self._stop.is_set():
+            try:
+                cap = self._open()
+            except SourceError as exc:
+                self.last_error = str(exc)
+                self._set_state(Availability.OFFLINE, str(exc))
+                if self._wait_backoff(attempt):
+                    break
+                attempt += 1
+                continue
+            try:
+                got_any = self._read_until_lost(cap)
+            finally:
+                cap.release()
+            if got_any:
+                attempt = 0
+            if self.spec.is_file and not self.spec.loop:
+                if not got_any:
+                    self.last_error = f"camera {self.camera_id}: {self.safe_url} has no decodable frame"
+                    self._set_state(Availability.OFFLINE, self.last_error)
+                else:
+                    self._set_state(Availability.OFFLINE, "end of file")
+                break
+            if self.spec.is_file and got_any:
+                continue  # loop the file from its start, like a camera that never stops
+            self._set_state(Availability.OFFLINE, "stream lost")
+            if self._wait_backoff(attempt):
+                break
+            attempt += 1
+        self.finished.set()
+
+    def _wait_backoff(self, attempt: int) -> bool:
+        delay = backoff_s(attempt, self.spec.reconnect_min_s, self.spec.reconnect_max_s, self._rng)
+        log.debug("camera %s: reconnect in %.1f s", self.camera_id, delay)
+        return self._stop.wait(delay)
+
+    def _frame_interval_s(self, cap: cv2.VideoCapture) -> float:
+        fps = cap.get(cv2.CAP_PROP_FPS) if self.spec.realtime and self.spec.is_file else 0.0
+        limit = self.spec.fps_limit or 0.0
+        if fps <= 0 or fps > 240:
+            fps = 0.0
+        if limit > 0:
+            fps = min(fps, limit) if fps > 0 else limit
+        return 1.0 / fps if fps > 0 else 0.0
+
+    def _read_until_lost(self, cap: cv2.VideoCapture) -> bool:
+        """Read frames until the stream ends or fails; return whether any good frame came."""
+        interval_s = self._frame_interval_s(cap)
+        pace_file = self.spec.is_file and self.spec.realtime
+        next_due = time.monotonic()
+        got_any = False
+        consecutive_bad = 0
+        while not self._stop.is_set():
+            ok = cap.grab()
+            if not ok:
+                return got_any
+            now = time.monotonic()
+            if interval_s and not pace_file and now < next_due:
+                continue  # a live source faster than fps_limit: drop without decoding
+            decode_start = time.perf_counter()
+            ok, image = cap.retrieve()
+            if self._on_decoded is not None:
+                self._on_decoded((time.perf_counter() - decode_start) * 1000.0)
+            try:
+                if not ok:
+                    raise SourceError(f"camera {self.camera_id}: frame {self._index} could not be decoded")
+                image = check_image(image, self.camera_id)
+            except SourceError as exc:
+                self.frames_bad += 1
+                consecutive_bad += 1
+                if self._on_bad_frame is not None:
+                    self._on_bad_frame()
+                log.warning("%s (skipped, %d bad so far)", exc, self.frames_bad)
+                if consecutive_bad >= 50:
+                    return got_any
+                continue
+            consecutive_bad = 0
+            if pace_file and interval_s:
+                # a file played "live": wait for the frame's due time, never run ahead of the clock
+                if self._stop.wait(max(0.0, next_due - time.monotonic())):
+                    return got_any
+                now = time.monotonic()
+            next_due = max(next_due + interval_s, now) if interval_s else now
+            got_any = True
+            self._set_state(Availability.ONLINE, "frames arriving")
+            frame = Frame(self.camera_id, self._index, time.time(), now, image)
+            self._index += 1
+            self.frames_read += 1
+            self._on_frame(frame)
+        return got_any

@@ -1,0 +1,213 @@
+"""The shared inference worker: one detector serves every camera of a gateway, freshest frame first, fairly.
+
+Each camera has one pending slot (a newer frame replaces an older one, so nothing queues). A scheduling
+round walks the cameras round robin from where the last round stopped, takes each pending frame whose
+camera is not rate limited (``detect_fps``), skips and counts frames already older than the camera's
+``budget_ms``, and runs up to ``max_batch`` frames through ``detect_batch`` in one call.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from edge.types import Detections, Frame
+
+log = logging.getLogger(__name__)
+
+
+class BatchDetector(Protocol):
+    def detect_batch(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[tuple[Detections, Any]]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DetectResult:
+    """Detections for one frame. ``wait_ms``: frame age when picked; ``age_ms``: age when detections exist."""
+
+    frame: Frame
+    detections: Detections
+    times: Any
+    wait_ms: float
+    age_ms: float
+    batch_size: int
+
+
+ResultCallback = Callable[[DetectResult], None]
+SkipCallback = Callable[[Frame, float], None]
+
+
+@dataclass(slots=True)
+class _Lane:
+    camera_id: str
+    min_interval_s: float
+    budget_s: float
+    on_result: ResultCallback
+    on_skip: SkipCallback | None
+    pending: Frame | None = None
+    next_allowed_s: float = float("-inf")
+    submitted: int = 0
+    superseded: int = 0
+    skipped_budget: int = 0
+    detected: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class LaneCounts:
+    """How many frames one camera submitted, lost to newer ones, skipped by budget, detected, failed."""
+
+    submitted: int
+    superseded: int
+    skipped_budget: int
+    detected: int
+    failed: int
+
+
+class InferenceScheduler:
+    """Picks frames for the one detector; call ``step()`` directly (tests) or ``start()`` a thread."""
+
+    def __init__(self, detector: BatchDetector, *, max_batch: int = 1,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch {max_batch}: expected >= 1")
+        self._detector = detector
+        self._max_batch = max_batch
+        self._clock = clock
+        self._lanes: dict[str, _Lane] = {}
+        self._order: list[str] = []
+        self._cursor = 0
+        self._cond = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # -- cameras ------------------------------------------------------------------------------------
+
+    def add_camera(self, camera_id: str, *, detect_fps: float | None, budget_ms: float,
+                   on_result: ResultCallback, on_skip: SkipCallback | None = None) -> None:
+        """Register a camera; ``detect_fps`` None or 0 means no rate limit (every frame it submits)."""
+        interval = 1.0 / detect_fps if detect_fps else 0.0
+        with self._cond:
+            self._lanes[camera_id] = _Lane(camera_id, interval, budget_ms / 1000.0, on_result, on_skip)
+            if camera_id not in self._order:
+                self._order.append(camera_id)
+
+    def remove_camera(self, camera_id: str) -> None:
+        with self._cond:
+            self._lanes.pop(camera_id, None)
+            if camera_id in self._order:
+                self._order.remove(camera_id)
+            self._cursor = 0
+            self._cond.notify_all()
+
+    def counts(self, camera_id: str) -> LaneCounts:
+        lane = self._lanes[camera_id]
+        return LaneCounts(lane.submitted, lane.superseded, lane.skipped_budget, lane.detected, lane.failed)
+
+    # -- frames -------------------------------------------------------------------------------------
+
+    def submit(self, frame: Frame, *, wait: bool = False) -> None:
+        """Make ``frame`` its camera's pending frame. ``wait``: first wait until the slot is free
+        (every-frame mode, back-pressure on the reader) instead of replacing the older frame."""
+        with self._cond:
+            lane = self._lanes.get(frame.camera_id)
+            if lane is None:
+                raise KeyError(f"camera {frame.camera_id} is not registered with the scheduler")
+            while wait and lane.pending is not None and not self._stop.is_set():
+                self._cond.wait(0.5)
+            if lane.pending is not None:
+                lane.superseded += 1
+            lane.pending = frame
+            lane.submitted += 1
+            self._cond.notify_all()
+
+    def _pick(self, now: float) -> tuple[list[tuple[_Lane, Frame, float]], list[tuple[_Lane, Frame, float]]]:
+        picked: list[tuple[_Lane, Frame, float]] = []
+        skipped: list[tuple[_Lane, Frame, float]] = []
+        count = len(self._order)
+        last = None
+        for step in range(count):
+            index = (self._cursor + step) % count
+            lane = self._lanes[self._order[index]]
+            if lane.pending is None or now < lane.next_allowed_s:
+                continue
+            frame, lane.pending = lane.pending, None
+            wait_s = now - frame.captured_mono
+            if wait_s > lane.budget_s:
+                lane.skipped_budget += 1
+                skipped.append((lane, frame, wait_s * 1000.0))
+                continue
+            lane.next_allowed_s = now + lane.min_interval_s
+            picked.append((lane, frame, wait_s * 1000.0))
+            last = index
+            if len(picked) == self._max_batch:
+                break
+        if last is not None:
+            self._cursor = (last + 1) % count
+        if picked or skipped:
+            self._cond.notify_all()  # wake readers waiting for a free slot
+        return picked, skipped
+
+    def step(self) -> int:
+        """One scheduling round; returns how many frames were detected."""
+        with self._cond:
+            picked, skipped = self._pick(self._clock())
+        for lane, frame, wait_ms in skipped:
+            if lane.on_skip is not None:
+                lane.on_skip(frame, wait_ms)
+        if not picked:
+            return 0
+        try:
+            outputs = self._detector.detect_batch([frame.image_bgr for _, frame, _ in picked])
+        except Exception:
+            cameras = ", ".join(lane.camera_id for lane, _, _ in picked)
+            log.exception("detector failed on frames of camera(s) %s; frames skipped", cameras)
+            for lane, _, _ in picked:
+                lane.failed += 1
+            return 0
+        done = self._clock()
+        for (lane, frame, wait_ms), (detections, times) in zip(picked, outputs, strict=True):
+            lane.detected += 1
+            result = DetectResult(frame, detections, times, wait_ms,
+                                  (done - frame.captured_mono) * 1000.0, len(picked))
+            try:
+                lane.on_result(result)
+            except Exception:  # one camera's downstream failure never stops the others
+                log.exception("camera %s: handling detections of frame %d failed", lane.camera_id,
+                              frame.index)
+        return len(picked)
+
+    # -- thread -------------------------------------------------------------------------------------
+
+    def _wait_for_work(self) -> None:
+        with self._cond:
+            while not self._stop.is_set():
+                now = self._clock()
+                due = [lane.next_allowed_s for lane in self._lanes.values() if lane.pending is not None]
+                if any(t <= now for t in due):
+                    return
+                self._cond.wait(min(due) - now if due else 0.5)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wait_for_work()
+            if not self._stop.is_set():
+                self.step()
+
+    def start(self) -> InferenceScheduler:
+        self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        with self._cond:
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
