@@ -40,6 +40,35 @@ class Will:
 Handler = Callable[[Message], None]
 
 
+class Delivery:
+    """One QoS 1 message handed to the client: wait for the broker's ack without ever publishing it twice.
+
+    paho keeps an unacknowledged message and re-sends it by itself after a reconnect (even one handed over
+    while disconnected), so a caller that wants "none duplicated" waits on this handle again instead of
+    publishing the same payload a second time.
+    """
+
+    __slots__ = ("_info",)
+
+    def __init__(self, info: paho.MQTTMessageInfo) -> None:
+        self._info = info
+
+    @property
+    def queued(self) -> bool:
+        """False when the client refused the message outright (its queue was full); publish it again later."""
+        return self._info.rc != paho.MQTT_ERR_QUEUE_SIZE
+
+    def wait(self, timeout_s: float) -> bool:
+        """Block up to ``timeout_s`` for the broker's ack; True once acknowledged."""
+        if not self.queued:
+            return False
+        # wait_for_publish() raises when rc is NO_CONN although paho still holds the message and will send it
+        # on reconnect, so wait on its condition directly.
+        info = self._info
+        with info._condition:  # noqa: SLF001 - paho's own wait primitive; this module owns the paho boundary
+            return bool(info._condition.wait_for(lambda: info._published, timeout_s))  # noqa: SLF001
+
+
 class MqttClient:
     """One broker connection (MQTT 3.1.1, which Mosquitto and the embedded broker both speak) with automatic reconnect and a background network thread.
 
@@ -129,6 +158,10 @@ class MqttClient:
         except (RuntimeError, ValueError):
             return False
         return info.is_published()
+
+    def publish_tracked(self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False) -> Delivery:
+        """Hand a message to the client (sent now or after the next reconnect) and return its Delivery."""
+        return Delivery(self._client.publish(topic, payload, qos=qos, retain=retain))
 
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         """Call ``handler`` for each message matching ``topic_filter``, now and after every reconnect."""
