@@ -147,7 +147,12 @@ def _start_mosquitto(settings: BrokerSettings) -> RunningBroker:
     process = subprocess.Popen([binary, "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT)
     log_file.close()
     running = RunningBroker(BrokerKind.MOSQUITTO, settings.host, settings.port, _process=process)
-    if not _wait_for_port(settings.host, settings.port, 10.0, running.alive):
+    try:
+        up = _wait_for_port(settings.host, settings.port, 10.0, running.alive)
+    except BaseException:  # Ctrl-C while starting: never leave an orphan mosquitto behind
+        running.stop()
+        raise
+    if not up:
         running.stop()
         tail = log_path.read_text(errors="replace").strip().splitlines()[-1:] or ["no output"]
         raise BrokerError(f"mosquitto did not start on {settings.host}:{settings.port}: {tail[0]}")

@@ -32,6 +32,8 @@ def test_broker_command_starts_says_which_and_stops_on_sigint(kind: str, tmp_pat
     port = free_port()
     process = _gridwatch("broker", "--port", str(port), "--kind", kind, "--data-dir", str(tmp_path), cwd=tmp_path)
     try:
+        assert process.stdout is not None
+        first_line = process.stdout.readline()
         client = MqttClient(MqttSettings(port=port))
         deadline = time.monotonic() + 20
         while True:
@@ -47,6 +49,7 @@ def test_broker_command_starts_says_which_and_stops_on_sigint(kind: str, tmp_pat
     finally:
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=20)
+    out = first_line + out
     expected = "Mosquitto" if kind == "mosquitto" else "embedded amqtt broker"
     assert f"started {expected} on mqtt://127.0.0.1:{port}" in out
     assert process.returncode == 0, err
