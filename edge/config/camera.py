@@ -57,7 +57,7 @@ class CameraConfig(Section):
     def _references(self) -> CameraConfig:
         problems = self.reference_problems()
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("\n".join(problems))  # the loader prints one line per problem
         return self
 
     def reference_problems(self) -> list[str]:

@@ -39,11 +39,6 @@ def check_polygon(points: tuple[NormPoint, ...]) -> tuple[NormPoint, ...]:
     n = len(points)
     if n < 3:
         raise ValueError(f"a polygon needs at least 3 points, got {n}")
-    area2 = sum(
-        points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n)
-    )
-    if abs(area2) < 1e-9:
-        raise ValueError("polygon has zero area (its points are on one line or repeated)")
     edges = [(points[i], points[(i + 1) % n]) for i in range(n)]
     for i in range(n):
         for j in range(i + 1, n):
@@ -54,6 +49,11 @@ def check_polygon(points: tuple[NormPoint, ...]) -> tuple[NormPoint, ...]:
                     f"polygon is self-intersecting: edge {i} {edges[i]} crosses edge {j} {edges[j]};"
                     " list the points in order around the outline"
                 )
+    area2 = sum(
+        points[i][0] * points[(i + 1) % n][1] - points[(i + 1) % n][0] * points[i][1] for i in range(n)
+    )
+    if abs(area2) < 1e-9:
+        raise ValueError("polygon has zero area (its points are on one line or repeated)")
     return points
 
 

@@ -32,6 +32,8 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 
 
 def _message(error: Any) -> str:
+    if error["type"] in ("less_than_equal", "greater_than_equal") and _is_point(error["loc"]):
+        return f"coordinate {error['input']} is outside the frame: expected a normalised value in [0, 1]"
     if error["type"] == "value_error":
         return str(error["ctx"]["error"])
     if error["type"] == "extra_forbidden":
@@ -45,12 +47,17 @@ def _message(error: Any) -> str:
     return f"{error['msg']} (got {error['input']!r})"
 
 
+def _is_point(loc: tuple[int | str, ...]) -> bool:
+    return any(part in ("polygon", "points", "masks", "privacy_regions") for part in loc)
+
+
 def describe_validation_error(source: str, exc: ValidationError) -> list[str]:
     """One 'file: field.path: what was expected' line per problem pydantic found."""
     lines = []
     for error in exc.errors():
         path = _field_path(tuple(error["loc"]))
-        lines.append(f"{source}: {path}: {_message(error)}" if path else f"{source}: {_message(error)}")
+        for message in _message(error).splitlines():  # cross-checks report several problems at once
+            lines.append(f"{source}: {path}: {message}" if path else f"{source}: {message}")
     return lines
 
 
