@@ -63,7 +63,7 @@ class CameraStatsCollector:
         """The figures since the window opened (and, with ``reset``, open a new window)."""
         with self._lock:
             now = self._clock()
-            window_s = max(now - self._window_start, 1e-6)
+            window_s = max(now - self._window_start, 1e-3)
             counts = dict(self._counts)
             stages = {name: list(samples) for name, samples in self._stages.items()}
             ages = list(self._frame_age)

@@ -1,0 +1,172 @@
+"""Shared inference scheduler, fake detector and controllable clock: fairness, budget, rate, batching."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from edge.scheduler import DetectResult, InferenceScheduler
+from edge.types import Detections, Frame
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@dataclass(frozen=True)
+class Times:
+    preprocess_ms: float = 1.0
+    inference_ms: float = 10.0
+    postprocess_ms: float = 1.0
+
+
+class FakeDetector:
+    """Records each batch (as camera ids) and advances the clock by ``cost_s`` per call."""
+
+    def __init__(self, clock: Clock, cost_s: float = 0.0) -> None:
+        self.clock = clock
+        self.cost_s = cost_s
+        self.batches: list[list[int]] = []
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[tuple[Detections, Times]]:
+        self.batches.append([int(img[0, 0, 0]) for img in images])
+        self.clock.now += self.cost_s
+        return [(Detections.empty(), Times()) for _ in images]
+
+
+def _frame(camera: int, index: int, captured: float) -> Frame:
+    image = np.full((4, 4, 3), camera, np.uint8)  # camera number in the pixels, so the fake can tell
+    return Frame(f"cam-{camera}", index, captured, captured, image)
+
+
+def _scheduler(cameras: int, *, clock: Clock, detect_fps: float | None = None, budget_ms: float = 250.0,
+               max_batch: int = 1, cost_s: float = 0.0):
+    detector = FakeDetector(clock, cost_s)
+    scheduler = InferenceScheduler(detector, max_batch=max_batch, clock=clock)
+    results: list[DetectResult] = []
+    skipped: list[tuple[str, int]] = []
+    for c in range(cameras):
+        scheduler.add_camera(f"cam-{c}", detect_fps=detect_fps, budget_ms=budget_ms, on_result=results.append,
+                             on_skip=lambda f, _ms: skipped.append((f.camera_id, f.index)))
+    return scheduler, detector, results, skipped
+
+
+def test_round_robin_serves_every_camera_with_a_pending_frame_in_turn() -> None:
+    clock = Clock()
+    scheduler, detector, _, _ = _scheduler(3, clock=clock)
+    for round_ in range(3):
+        for c in range(3):
+            scheduler.submit(_frame(c, round_, clock.now))
+        # camera 0 keeps producing between steps; it must not starve cameras 1 and 2
+        for _ in range(3):
+            scheduler.submit(_frame(0, 100 + round_, clock.now))
+            scheduler.step()
+    assert detector.batches == [[0], [1], [2]] * 3
+
+
+def test_freshest_frame_wins_and_older_pending_frames_are_superseded() -> None:
+    clock = Clock()
+    scheduler, _, results, _ = _scheduler(1, clock=clock)
+    for i in range(5):
+        scheduler.submit(_frame(0, i, clock.now))
+    scheduler.step()
+    assert [r.frame.index for r in results] == [4]
+    assert scheduler.counts("cam-0").superseded == 4
+    assert scheduler.step() == 0  # nothing queued behind it
+
+
+@pytest.mark.parametrize(
+    ("age_ms", "budget_ms", "detected"),
+    [(0.0, 250.0, True), (249.0, 250.0, True), (251.0, 250.0, False), (5000.0, 250.0, False)],
+)
+def test_frame_older_than_the_budget_is_skipped_and_counted(age_ms: float, budget_ms: float,
+                                                           detected: bool) -> None:
+    clock = Clock()
+    scheduler, _, results, skipped = _scheduler(1, clock=clock, budget_ms=budget_ms)
+    scheduler.submit(_frame(0, 0, clock.now - age_ms / 1000))
+    scheduler.step()
+    assert (len(results) == 1) is detected
+    assert skipped == ([] if detected else [("cam-0", 0)])
+    assert scheduler.counts("cam-0").skipped_budget == (0 if detected else 1)
+
+
+def test_slow_detector_makes_other_cameras_frames_stale_and_they_are_skipped_not_queued() -> None:
+    clock = Clock()
+    scheduler, detector, results, skipped = _scheduler(3, clock=clock, budget_ms=250.0, cost_s=0.2)
+    for c in range(3):
+        scheduler.submit(_frame(c, 0, clock.now))
+    for _ in range(4):
+        scheduler.step()
+    assert [r.frame.camera_id for r in results] == ["cam-0", "cam-1"]  # cam-1 waited 200 ms: within budget
+    assert skipped == [("cam-2", 0)]  # cam-2 waited 400 ms: over budget, dropped
+    assert results[1].wait_ms == pytest.approx(200.0)
+    assert results[1].age_ms == pytest.approx(400.0)
+
+
+def test_rate_limit_holds_a_camera_to_its_detect_fps() -> None:
+    clock = Clock()
+    scheduler, _, results, _ = _scheduler(1, clock=clock, detect_fps=5.0, budget_ms=10_000)
+    for tick in range(20):  # 2 s of a 10 fps source
+        scheduler.submit(_frame(0, tick, clock.now))
+        scheduler.step()
+        clock.now += 0.1
+    assert len(results) == 10
+    assert [r.frame.index for r in results] == list(range(0, 20, 2))
+
+
+def test_rate_limited_camera_does_not_block_the_others() -> None:
+    clock = Clock()
+    detector = FakeDetector(clock)
+    scheduler = InferenceScheduler(detector, clock=clock)
+    results: list[DetectResult] = []
+    scheduler.add_camera("cam-0", detect_fps=1.0, budget_ms=10_000, on_result=results.append)
+    scheduler.add_camera("cam-1", detect_fps=None, budget_ms=10_000, on_result=results.append)
+    for tick in range(4):
+        scheduler.submit(_frame(0, tick, clock.now))
+        scheduler.submit(_frame(1, tick, clock.now))
+        scheduler.step()
+        scheduler.step()
+        clock.now += 0.1
+    assert [r.frame.camera_id for r in results].count("cam-0") == 1
+    assert [r.frame.camera_id for r in results].count("cam-1") == 4
+
+
+def test_micro_batching_takes_one_frame_per_camera_up_to_max_batch() -> None:
+    clock = Clock()
+    scheduler, detector, results, _ = _scheduler(5, clock=clock, max_batch=4)
+    for c in range(5):
+        scheduler.submit(_frame(c, 0, clock.now))
+    scheduler.step()
+    scheduler.step()
+    assert detector.batches == [[0, 1, 2, 3], [4]]
+    assert [r.batch_size for r in results] == [4, 4, 4, 4, 1]
+
+
+def test_a_failing_camera_handler_does_not_stop_the_others() -> None:
+    clock = Clock()
+    scheduler = InferenceScheduler(FakeDetector(clock), max_batch=2, clock=clock)
+    seen: list[str] = []
+
+    def broken(_: DetectResult) -> None:
+        raise RuntimeError("downstream exploded")
+
+    scheduler.add_camera("cam-0", detect_fps=None, budget_ms=1000, on_result=broken)
+    scheduler.add_camera("cam-1", detect_fps=None, budget_ms=1000,
+                         on_result=lambda r: seen.append(r.frame.camera_id))
+    scheduler.submit(_frame(0, 0, clock.now))
+    scheduler.submit(_frame(1, 0, clock.now))
+    assert scheduler.step() == 2
+    assert seen == ["cam-1"]
+
+
+def test_unknown_camera_is_refused() -> None:
+    scheduler, _, _, _ = _scheduler(1, clock=Clock())
+    with pytest.raises(KeyError, match="cam-9"):
+        scheduler.submit(_frame(9, 0, 0.0))
