@@ -73,12 +73,12 @@ class CameraConfig(Section):
             if isinstance(rule, LineCrossingRule):
                 if rule.line not in line_ids:
                     problems.append(
-                        f"{where}.line: rule '{rule.rule_id}' names line '{rule.line}', which is not defined"
+                        f"{where}.line: rule '{rule.rule_id}': line '{rule.line}' is not defined"
                         f" (lines: {_names(line_ids)})"
                     )
             elif getattr(rule, "zone", None) is not None and rule.zone not in zone_ids:  # type: ignore[union-attr]
                 problems.append(
-                    f"{where}.zone: rule '{rule.rule_id}' names zone '{rule.zone}', which is not defined"  # type: ignore[union-attr]
+                    f"{where}.zone: rule '{rule.rule_id}': zone '{rule.zone}' is not defined"  # type: ignore[union-attr]
                     f" (zones: {_names(zone_ids)})"
                 )
         return problems
