@@ -84,7 +84,7 @@ BAD_CASES = [
                  ["rules[0].zone", "'gate' is not defined", "zones: door, yard"], id="missing-zone"),
     pytest.param(BASE + "rules:\n  - {rule_id: r1, kind: line_crossing, line: wall}\n",
                  ["rules[0].line", "'wall' is not defined", "lines: fence"], id="missing-line"),
-    pytest.param(BASE + "  - id: door\n    polygon: [[0, 0], [1, 0], [1, 1]]\n",
+    pytest.param(BASE.replace("lines:\n", "  - id: door\n    polygon: [[0, 0], [1, 0], [1, 1]]\nlines:\n"),
                  ["zones: id 'door' is used 2 times"], id="duplicate-zone"),
     pytest.param(BASE + "rules:\n  - {rule_id: r1, kind: intrusion}\n  - {rule_id: r1, kind: intrusion}\n",
                  ["rules: id 'r1' is used 2 times"], id="duplicate-rule"),
