@@ -25,6 +25,7 @@ class Message:
     payload: bytes
     qos: int
     retain: bool
+    mid: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,12 +79,12 @@ class MqttClient:
     """
 
     def __init__(self, settings: MqttSettings, client_id: str | None = None, *, will: Will | None = None,
-                 clean_session: bool = True) -> None:
+                 clean_session: bool = True, manual_ack: bool = False) -> None:
         self._settings = settings
         self.client_id = client_id or f"gridwatch-{uuid.uuid4().hex[:12]}"
         self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.client_id,
                                    protocol=paho.MQTTv311, clean_session=clean_session,
-                                   reconnect_on_failure=True)
+                                   reconnect_on_failure=True, manual_ack=manual_ack)
         if settings.username is not None:
             password = settings.password.get_secret_value() if settings.password else None
             self._client.username_pw_set(settings.username, password)
@@ -163,6 +164,11 @@ class MqttClient:
         """Hand a message to the client (sent now or after the next reconnect) and return its Delivery."""
         return Delivery(self._client.publish(topic, payload, qos=qos, retain=retain))
 
+    def ack(self, message: Message) -> None:
+        """With ``manual_ack``: acknowledge a QoS 1 message once it is safely stored (at-least-once)."""
+        if message.qos > 0:
+            self._client.ack(message.mid, message.qos)
+
     def subscribe(self, topic_filter: str, handler: Handler, qos: int = 1) -> None:
         """Call ``handler`` for each message matching ``topic_filter``, now and after every reconnect."""
         with self._lock:
@@ -199,7 +205,8 @@ class MqttClient:
         log.info("MQTT disconnected from %s:%s: %s", self._settings.host, self._settings.port, reason)
 
     def _handle_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
-        message = Message(topic=msg.topic, payload=msg.payload, qos=msg.qos, retain=bool(msg.retain))
+        message = Message(topic=msg.topic, payload=msg.payload, qos=msg.qos, retain=bool(msg.retain),
+                          mid=msg.mid)
         with self._lock:
             handlers = [h for f, (_, h) in self._subscriptions.items() if _matches(f, msg.topic)]
         for handler in handlers:

@@ -1,0 +1,60 @@
+"""The FastAPI application factory: ``create_app(settings)`` builds the hub at start-up, never at import."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from central.api import auth_api, cases_api, events_api, health, registry_api, reports_api, stream_api
+from central.auth import AuthError
+from central.clock import Clock
+from central.errors import HubError
+from central.hub import Hub
+from central.settings import HubSettings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: HubSettings, *, clock: Clock | None = None, hub: Hub | None = None, start_workers: bool = True
+) -> FastAPI:
+    """Build the hub (migrations, first admin) and its API; workers start with the app's lifespan."""
+    hub = hub or Hub(settings, clock)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if start_workers:
+            hub.start()
+        try:
+            yield
+        finally:
+            if start_workers:
+                hub.stop()
+
+    app = FastAPI(
+        title="gridwatch hub",
+        version="1",
+        lifespan=lifespan,
+        description="Alert ingest, grid cases with the closed loop, dispatch and escalation, live "
+        "feed, registry. Sign in at POST /api/v1/auth/token, then send the bearer token.",
+    )
+    app.state.hub = hub
+    for module in (health, auth_api, events_api, cases_api, registry_api, stream_api, reports_api):
+        app.include_router(module.router)
+    app.include_router(__import__("central.web", fromlist=["web_router"]).web_router)  # consoles (engineer F)
+
+    @app.exception_handler(HubError)
+    async def hub_error(request: Request, exc: HubError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+        if exc.status_code >= 500:
+            log.error("%s %s failed: %s", request.method, request.url.path, exc)
+        else:
+            log.info("%s %s -> %s: %s", request.method, request.url.path, exc.status_code, exc)
+        hub.metrics.http_requests.labels(str(exc.status_code)).inc()
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status_code, headers=headers)
+
+    return app

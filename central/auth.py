@@ -1,0 +1,76 @@
+"""Passwords (argon2 via pwdlib) and bearer tokens (HS256 JWT via pyjwt): issue and verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+from central.errors import HubError
+from central.states import Role
+
+_hasher = PasswordHash.recommended()
+_DUMMY = _hasher.hash("not-a-password")
+
+
+class AuthError(HubError):
+    """A missing, stale or forged token, or wrong credentials (HTTP 401)."""
+
+    status_code = 401
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    """Check a password; with no hash, still spend the time so user names cannot be probed by timing."""
+    if password_hash is None:
+        _hasher.verify(password, _DUMMY)
+        return False
+    return _hasher.verify(password, password_hash)
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: from a verified token."""
+
+    user_id: int
+    username: str
+    role: Role
+
+
+class TokenIssuer:
+    def __init__(self, secret: str, ttl_s: int) -> None:
+        self._secret = secret
+        self.ttl_s = ttl_s
+
+    def issue(self, principal: Principal, now: datetime) -> str:
+        claims = {
+            "sub": str(principal.user_id),
+            "name": principal.username,
+            "role": principal.role.value,
+            "iat": int(now.timestamp()),
+            "exp": int((now + timedelta(seconds=self.ttl_s)).timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token, self._secret, algorithms=["HS256"], options={"require": ["exp", "sub"]}
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise AuthError("token expired: sign in again at POST /api/v1/auth/token") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise AuthError("token signature is invalid: it was not issued by this hub") from exc
+        except jwt.PyJWTError as exc:
+            raise AuthError(f"token is not a valid hub token: {exc}") from exc
+        try:
+            return Principal(
+                user_id=int(claims["sub"]), username=str(claims["name"]), role=Role(claims["role"])
+            )
+        except (KeyError, ValueError) as exc:
+            raise AuthError("token claims are incomplete: expected sub, name and a known role") from exc

@@ -1,0 +1,118 @@
+"""The MQTT side of ingest: a quick callback that queues, and one worker that writes batches, then acks."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from central.errors import IngestRejected
+from central.ingest import Ingestor
+from central.metrics import HubMetrics
+from central.settings import HubSettings
+from central.status import StatusTracker
+from gridwatch.contracts import topics
+from gridwatch.contracts.messages import AlertEvent, CameraStatus, GatewayStatus, SensorStatus, decode
+from gridwatch.errors import ContractError
+from gridwatch.mqtt import Message, MqttClient
+
+log = logging.getLogger(__name__)
+
+_STATUS_MODELS = {
+    topics.Channel.GATEWAY_STATUS: GatewayStatus,
+    topics.Channel.CAMERA_STATUS: CameraStatus,
+    topics.Channel.SENSOR_STATUS: SensorStatus,
+}
+
+
+class MqttIngest:
+    """Subscribes to events and status; messages are acknowledged only after their transaction commits,
+    so a hub killed mid-batch gets them again from the broker (and idempotency drops the repeats)."""
+
+    def __init__(
+        self, settings: HubSettings, ingestor: Ingestor, status: StatusTracker, metrics: HubMetrics
+    ) -> None:
+        self.settings = settings
+        self.ingestor = ingestor
+        self.status = status
+        self.metrics = metrics
+        self.client = MqttClient(
+            settings.mqtt, settings.ingest.client_id, clean_session=False, manual_ack=True
+        )
+        self._queue: queue.Queue[Message] = queue.Queue()
+        self._stop = threading.Event()
+        self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+
+    def start(self) -> None:
+        group = self.settings.ingest.shared_group
+        filters = [
+            topics.all_events(),
+            topics.all_gateway_status(),
+            topics.all_camera_status(),
+            topics.all_sensor_status(),
+        ]
+        for topic_filter in filters:
+            if group and topic_filter == topics.all_events():
+                topic_filter = topics.shared(group, topic_filter)
+            self.client.subscribe(topic_filter, self._queue.put)
+        self._worker.start()
+        self.client.connect_async()
+
+    def stop(self) -> None:
+        """Stop receiving, write what is queued, stop the worker (unacked messages come back next start)."""
+        self._stop.set()
+        self._worker.join(timeout=30)
+        self.client.close()
+
+    @property
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def _run(self) -> None:
+        batch_max = self.settings.ingest.batch_max
+        wait_s = self.settings.ingest.batch_wait_s
+        while not self._stop.is_set() or not self._queue.empty():
+            try:
+                batch = [self._queue.get(timeout=0.1)]
+            except queue.Empty:
+                continue
+            try:
+                while len(batch) < batch_max:
+                    batch.append(self._queue.get(timeout=wait_s) if wait_s else self._queue.get_nowait())
+            except queue.Empty:
+                pass
+            self.metrics.queue_depth.set(self._queue.qsize())
+            try:
+                self._write(batch)
+            except Exception:  # noqa: BLE001 - the worker must survive; unacked messages are redelivered
+                log.exception("ingest batch of %d messages failed; they stay unacknowledged", len(batch))
+                continue
+            for message in batch:
+                self.client.ack(message)
+
+    def _write(self, batch: list[Message]) -> None:
+        events: list[AlertEvent] = []
+        for message in batch:
+            try:
+                parsed = topics.parse(message.topic)
+                if parsed.channel is topics.Channel.EVENTS:
+                    event = decode(AlertEvent, message.payload, topic=message.topic)
+                    if event.gateway_id != parsed.gateway_id:
+                        raise IngestRejected(
+                            "topic_mismatch",
+                            f"event {event.event_id} names gateway "
+                            f"{event.gateway_id!r} but came on {message.topic}",
+                            403,
+                        )
+                    events.append(event)
+                elif parsed.channel in _STATUS_MODELS:
+                    model = decode(_STATUS_MODELS[parsed.channel], message.payload, topic=message.topic)
+                    self.status.apply(parsed.gateway_id, model)
+            except ContractError as exc:
+                self.metrics.rejected.labels("invalid_schema", "mqtt").inc()
+                log.warning("message on %s rejected: %s", message.topic, exc)
+            except IngestRejected as exc:
+                self.metrics.rejected.labels(exc.reason, "mqtt").inc()
+                log.warning("message on %s rejected (%s): %s", message.topic, exc.reason, exc)
+        if events:
+            self.ingestor.ingest_batch(events, "mqtt")

@@ -1,0 +1,1 @@
+"""The hub's data layer: SQLAlchemy tables, engine and sessions, and Alembic migrations."""

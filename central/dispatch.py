@@ -1,0 +1,162 @@
+"""Routing and escalation: pick who handles a case, and move overdue tasks up the grid hierarchy."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.orm import Session
+
+from central import feed
+from central.clock import Clock
+from central.db.engine import Database
+from central.db.models import Area, Case, CaseEvent, Shift, User
+from central.settings import CaseSettings
+from central.states import CaseState, Role
+
+log = logging.getLogger(__name__)
+
+LEVEL_NAMES = ("grid worker", "grid leader", "community", "street")
+_ACTIVE = (CaseState.DISPATCHED.value, CaseState.ACCEPTED.value)
+
+
+def _worker_on_shift(session: Session, grid_id: int, now: datetime) -> User | None:
+    """The grid worker on shift with the fewest open tasks; ties go to whoever was assigned longest ago."""
+    open_tasks = (
+        select(func.count(Case.id))
+        .where(Case.assignee_id == User.id, Case.state.in_(_ACTIVE))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    on_shift = select(Shift.id).where(Shift.user_id == User.id, Shift.starts_at <= now, Shift.ends_at > now)
+    query = (
+        select(User)
+        .where(
+            User.role == Role.GRID_WORKER.value,
+            User.area_id == grid_id,
+            User.active.is_(True),
+            on_shift.exists(),
+        )
+        .order_by(open_tasks, User.last_assigned_at.is_not(None), User.last_assigned_at, User.id)
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _leader_of(session: Session, area_id: int | None) -> User | None:
+    if area_id is None:
+        return None
+    query = (
+        select(User)
+        .where(User.role == Role.GRID_LEADER.value, User.area_id == area_id, User.active.is_(True))
+        .order_by(User.id)
+        .limit(1)
+    )
+    return session.scalars(query).first()
+
+
+def _area_at_level(session: Session, grid_id: int | None, level: int) -> int | None:
+    """Level 1 = the grid itself (its leader), 2 = its community, 3 = its street."""
+    area_id = grid_id
+    for _ in range(max(level - 1, 0)):
+        area = session.get(Area, area_id) if area_id is not None else None
+        area_id = area.parent_id if area else None
+    return area_id
+
+
+class Dispatcher:
+    def __init__(self, settings: CaseSettings, clock: Clock) -> None:
+        self.settings = settings
+        self.clock = clock
+
+    def dispatch(self, session: Session, case: Case, actor: str, now: datetime) -> None:
+        """registered -> dispatched: assign a worker on shift, else the grid leader; start the timer."""
+        worker = _worker_on_shift(session, case.area_id, now) if case.area_id is not None else None
+        if worker is not None:
+            assignee, level = worker, 0
+        else:
+            assignee, level = _leader_of(session, case.area_id), 1
+        sla = self.settings.sla_for(case.alert_type)
+        from_state = case.state
+        case.state = CaseState.DISPATCHED.value
+        case.assignee_id = assignee.id if assignee else None
+        case.escalation_level = level
+        case.dispatched_at = now
+        case.accept_due_at = now + timedelta(seconds=sla.accept_s)
+        case.updated_at = now
+        if assignee is not None:
+            assignee.last_assigned_at = now
+        who = assignee.username if assignee else "nobody (no worker on shift, no grid leader)"
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor=actor,
+                action="dispatch",
+                from_state=from_state,
+                to_state=case.state,
+                note=f"assigned to {who} ({LEVEL_NAMES[level]})",
+            )
+        )
+        feed.append_case(session, "case.dispatched", case, now)
+
+    def sweep(self, db: Database) -> int:
+        """Escalate every dispatched case whose accept deadline passed; safe with several hub replicas."""
+        now = self.clock.now()
+        with db.session() as session:
+            due = session.execute(
+                select(Case.id, Case.accept_due_at)
+                .where(Case.state == CaseState.DISPATCHED.value, Case.accept_due_at <= now)
+                .limit(200)
+            ).all()
+        escalated = 0
+        for case_id, due_at in due:
+            with db.session() as session:
+                if self._escalate(session, case_id, due_at, now):
+                    escalated += 1
+        return escalated
+
+    def _escalate(self, session: Session, case_id: int, due_at: datetime, now: datetime) -> bool:
+        case = session.get(Case, case_id)
+        if case is None:
+            return False
+        level = case.escalation_level + 1
+        last = level >= len(LEVEL_NAMES) - 1
+        next_due = None if last else now + timedelta(seconds=self.settings.sla_for(case.alert_type).accept_s)
+        # Claim the timer atomically: only the replica whose UPDATE still sees the old deadline escalates.
+        claimed = session.execute(
+            update(Case)
+            .where(
+                and_(
+                    Case.id == case_id, Case.state == CaseState.DISPATCHED.value, Case.accept_due_at == due_at
+                )
+            )
+            .values(accept_due_at=next_due, escalation_level=min(level, len(LEVEL_NAMES) - 1), updated_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if claimed != 1:
+            return False
+        session.refresh(case)
+        leader = _leader_of(session, _area_at_level(session, case.area_id, case.escalation_level))
+        previous = case.assignee_id
+        if leader is not None:
+            case.assignee_id = leader.id
+        note = (
+            f"not accepted in time: escalated to {LEVEL_NAMES[case.escalation_level]}"
+            f" ({leader.username if leader else 'nobody registered at that level'})"
+        )
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=now,
+                actor="hub",
+                action="escalate",
+                from_state=case.state,
+                to_state=case.state,
+                note=note,
+            )
+        )
+        feed.append_case(session, "case.escalated", case, now, previous_assignee_id=previous)
+        log.info("case %s escalated to level %s", case.id, case.escalation_level)
+        return True

@@ -1,0 +1,60 @@
+"""Hub secrets: the token signing key and the at-rest encryption key, generated once into data_dir."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from central.errors import HubError
+
+
+def load_or_create(path: Path, make: callable) -> str:  # type: ignore[valid-type]
+    """Read the secret in ``path``, or create it (mode 0600) on first start."""
+    if path.exists():
+        value = path.read_text(encoding="ascii").strip()
+        if not value:
+            raise HubError(f"secret file {path} is empty: delete it to generate a new one")
+        return value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(value + "\n")
+    return value
+
+
+def jwt_secret(data_dir: Path) -> str:
+    return load_or_create(data_dir / "jwt-secret", lambda: secrets.token_urlsafe(48))
+
+
+class Sealer:
+    """Encrypts short secrets (camera stream URLs with passwords) for storage; Fernet = AES-CBC + HMAC."""
+
+    def __init__(self, data_dir: Path) -> None:
+        key = load_or_create(data_dir / "fernet.key", lambda: Fernet.generate_key().decode("ascii"))
+        self._fernet = Fernet(key.encode("ascii"))
+
+    def seal(self, plain: str) -> str:
+        return self._fernet.encrypt(plain.encode("utf-8")).decode("ascii")
+
+    def open(self, sealed: str) -> str:
+        try:
+            return self._fernet.decrypt(sealed.encode("ascii")).decode("utf-8")
+        except InvalidToken as exc:
+            raise HubError("stored secret cannot be decrypted with <data_dir>/fernet.key") from exc
+
+
+def new_password() -> str:
+    return secrets.token_urlsafe(18)
+
+
+def mosquitto_hash(password: str, iterations: int = 101) -> str:
+    """A Mosquitto 2 password-file hash (``$7$``: PBKDF2-SHA512, 12-byte salt), as mosquitto_passwd writes."""
+    salt = os.urandom(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
+    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"

@@ -1,0 +1,1 @@
+"""Alembic migrations of the hub schema (run programmatically at start-up by central.db.engine)."""

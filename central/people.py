@@ -1,0 +1,168 @@
+"""People and places: the grid hierarchy, user accounts with roles, shifts, and signing in."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from central.auth import AuthError, Principal, TokenIssuer, hash_password, verify_password
+from central.clock import Clock
+from central.db.engine import Database
+from central.db.models import Area, Shift, User
+from central.errors import Conflict, Invalid, NotFound
+from central.schemas import AreaCreate, AreaPublic, ShiftCreate, ShiftPublic, UserCreate, UserPublic
+from central.states import AREA_PARENT, AreaLevel, Role
+
+log = logging.getLogger(__name__)
+
+
+def area_id_of(session: Session, code: str | None, field: str = "area_code") -> int | None:
+    """The id of the area with ``code``; Invalid naming the field when there is none."""
+    if code is None:
+        return None
+    area_id = session.scalars(select(Area.id).where(Area.code == code)).first()
+    if area_id is None:
+        raise Invalid(f"{field}: no area with code {code!r}; create it at POST /api/v1/areas")
+    return area_id
+
+
+def _area_public(area: Area) -> AreaPublic:
+    return AreaPublic(
+        id=area.id,
+        level=AreaLevel(area.level),
+        code=area.code,
+        name=area.name,
+        parent_id=area.parent_id,
+        geojson=area.geojson,
+    )
+
+
+def _user_public(user: User) -> UserPublic:
+    return UserPublic(
+        id=user.id,
+        username=user.username,
+        role=Role(user.role),
+        display_name=user.display_name,
+        area_id=user.area_id,
+        active=user.active,
+    )
+
+
+class People:
+    def __init__(self, db: Database, tokens: TokenIssuer, clock: Clock) -> None:
+        self.db = db
+        self.tokens = tokens
+        self.clock = clock
+
+    # -- areas -------------------------------------------------------------------------------------------
+
+    def create_area(self, body: AreaCreate) -> AreaPublic:
+        with self.db.session() as session:
+            parent_level = AREA_PARENT[body.level]
+            parent_id = area_id_of(session, body.parent_code, "parent_code")
+            if (parent_level is None) != (parent_id is None):
+                expected = f"a {parent_level.value}" if parent_level else "none"
+                raise Invalid(f"parent_code: a {body.level.value} needs {expected} as parent")
+            if parent_id is not None and session.get(Area, parent_id).level != parent_level.value:
+                raise Invalid(f"parent_code: {body.parent_code!r} is not a {parent_level.value}")
+            if session.scalars(select(Area.id).where(Area.code == body.code)).first() is not None:
+                raise Conflict(f"area code {body.code!r} already exists")
+            area = Area(
+                level=body.level.value,
+                code=body.code,
+                name=body.name,
+                parent_id=parent_id,
+                geojson=body.geojson,
+            )
+            session.add(area)
+            session.flush()
+            return _area_public(area)
+
+    def list_areas(self) -> list[AreaPublic]:
+        with self.db.session() as session:
+            return [_area_public(a) for a in session.scalars(select(Area).order_by(Area.id))]
+
+    # -- users and shifts ------------------------------------------------------------------------------
+
+    def create_user(self, body: UserCreate) -> UserPublic:
+        with self.db.session() as session:
+            area_id = area_id_of(session, body.area_code)
+            if body.role in (Role.GRID_WORKER, Role.GRID_LEADER) and area_id is None:
+                raise Invalid(f"area_code: a {body.role.value} needs the area they work in")
+            user = User(
+                username=body.username,
+                password_hash=hash_password(body.password.get_secret_value()),
+                role=body.role.value,
+                display_name=body.display_name,
+                area_id=area_id,
+                active=True,
+            )
+            session.add(user)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                raise Conflict(f"username {body.username!r} is taken") from exc
+            return _user_public(user)
+
+    def list_users(self, role: Role | None = None) -> list[UserPublic]:
+        query = select(User).order_by(User.id)
+        if role is not None:
+            query = query.where(User.role == role.value)
+        with self.db.session() as session:
+            return [_user_public(u) for u in session.scalars(query)]
+
+    def add_shift(self, user_id: int, body: ShiftCreate) -> ShiftPublic:
+        if body.ends_at <= body.starts_at:
+            raise Invalid("ends_at must be after starts_at")
+        if body.starts_at.tzinfo is None or body.ends_at.tzinfo is None:
+            raise Invalid("shift times need a UTC offset, e.g. 2026-11-28T08:00:00Z")
+        with self.db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"user {user_id} not found")
+            if user.role != Role.GRID_WORKER.value:
+                raise Invalid(f"user {user.username!r} is a {user.role}: shifts are for grid workers")
+            shift = Shift(user_id=user_id, starts_at=body.starts_at, ends_at=body.ends_at)
+            session.add(shift)
+            session.flush()
+            return ShiftPublic(id=shift.id, user_id=user_id, starts_at=shift.starts_at, ends_at=shift.ends_at)
+
+    def ensure_admin(self, password: str) -> bool:
+        """Create the first admin when there are no users; True if it was created now."""
+        with self.db.session() as session:
+            if session.scalar(select(func.count(User.id))) > 0:
+                return False
+            session.add(
+                User(
+                    username="admin",
+                    display_name="Administrator",
+                    password_hash=hash_password(password),
+                    role=Role.ADMIN.value,
+                    active=True,
+                )
+            )
+            return True
+
+    # -- signing in ------------------------------------------------------------------------------------
+
+    def sign_in(self, username: str, password: str) -> str:
+        with self.db.session() as session:
+            user = session.scalars(select(User).where(User.username == username)).first()
+            ok = verify_password(password, user.password_hash if user else None)
+            if user is None or not ok or not user.active:
+                log.warning("failed sign-in for %r", username)
+                raise AuthError("wrong username or password")
+            principal = Principal(user_id=user.id, username=user.username, role=Role(user.role))
+        # Tokens live in real time (their expiry is checked against the wall clock by pyjwt).
+        return self.tokens.issue(principal, datetime.now(UTC))
+
+    def check_active(self, principal: Principal) -> None:
+        """A token of a deleted or deactivated account is refused even before it expires."""
+        with self.db.session() as session:
+            user = session.get(User, principal.user_id)
+            if user is None or not user.active or user.username != principal.username:
+                raise AuthError("token belongs to an account that no longer exists or is disabled")

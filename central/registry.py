@@ -1,0 +1,385 @@
+"""Installer registry: gateways (with one-time credentials), cameras (validated by the edge's own config
+model, stream URL sealed) and sensors; every change bumps and publishes the gateway's configuration."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from central.auth import hash_password
+from central.broker_auth import write_broker_auth
+from central.clock import Clock
+from central.db.engine import Database
+from central.db.models import Camera, Gateway, Sensor, User
+from central.errors import Conflict, Invalid, NotFound
+from central.keys import Sealer, mosquitto_hash, new_password
+from central.people import area_id_of
+from central.schemas import (
+    CameraCreate,
+    CameraPublic,
+    CameraUpdate,
+    GatewayCreate,
+    GatewayCredentials,
+    GatewayPublic,
+    GatewayUpdate,
+    SensorCreate,
+    SensorPublic,
+    SensorUpdate,
+)
+from central.states import Role
+from edge.config.loader import parse_camera
+from edge.errors import ConfigError
+from gridwatch.contracts.messages import GatewayConfig
+
+log = logging.getLogger(__name__)
+
+ConfigSink = Callable[[GatewayConfig], None]
+
+
+def gateway_public(g: Gateway) -> GatewayPublic:
+    return GatewayPublic(
+        gateway_id=g.gateway_id,
+        name=g.name,
+        area_id=g.area_id,
+        auto_registered=g.auto_registered,
+        retired=g.retired,
+        state=g.state,
+        last_seen_at=g.last_seen_at,
+        config_revision=g.config_revision,
+    )
+
+
+def camera_public(c: Camera) -> CameraPublic:
+    return CameraPublic(
+        camera_id=c.camera_id,
+        gateway_id=c.gateway_id,
+        area_id=c.area_id,
+        name=c.name,
+        stream_url_set=c.stream_url_encrypted is not None,
+        latitude=c.latitude,
+        longitude=c.longitude,
+        config=c.config,
+        retired=c.retired,
+        state=c.state,
+        last_seen_at=c.last_seen_at,
+    )
+
+
+def sensor_public(s: Sensor) -> SensorPublic:
+    return SensorPublic(
+        device_id=s.device_id,
+        gateway_id=s.gateway_id,
+        kind=s.kind,
+        area_id=s.area_id,
+        latitude=s.latitude,
+        longitude=s.longitude,
+        linked_camera_ids=list(s.linked_camera_ids),
+        retired=s.retired,
+        state=s.state,
+        last_seen_at=s.last_seen_at,
+    )
+
+
+def validate_camera_config(
+    camera_id: str, gateway_id: str, stream_url: str, config: dict[str, Any]
+) -> dict[str, Any]:
+    """Check a camera config with the edge's CameraConfig; return it as stored (without the stream URL)."""
+    for key in ("camera_id", "gateway_id"):
+        if key in config:
+            raise Invalid(f"config.{key}: give it at the top level of the request, not inside config")
+    source = dict(config.get("source") or {})
+    if "url" in source:
+        raise Invalid("config.source.url: give the stream URL as 'stream_url' (it is stored encrypted)")
+    full = {
+        **config,
+        "camera_id": camera_id,
+        "gateway_id": gateway_id,
+        "source": {**source, "url": stream_url},
+    }
+    try:
+        parse_camera(full, f"camera {camera_id}")
+    except ConfigError as exc:
+        raise Invalid(str(exc)) from exc
+    return {**config, "source": source}
+
+
+class Registry:
+    def __init__(
+        self,
+        db: Database,
+        sealer: Sealer,
+        clock: Clock,
+        auth_dir: Path,
+        publish_config: ConfigSink | None = None,
+    ) -> None:
+        self.db = db
+        self.sealer = sealer
+        self.clock = clock
+        self.auth_dir = auth_dir
+        self.publish_config = publish_config
+
+    # -- gateways ----------------------------------------------------------------------------------
+
+    def create_gateway(self, body: GatewayCreate) -> GatewayCredentials:
+        password = new_password()
+        with self.db.session() as session:
+            if session.get(Gateway, body.gateway_id) is not None:
+                raise Conflict(f"gateway {body.gateway_id!r} is already registered")
+            if session.scalars(select(User.id).where(User.username == body.gateway_id)).first() is not None:
+                raise Conflict(f"gateway id {body.gateway_id!r} is taken by a user account")
+            gateway = Gateway(
+                gateway_id=body.gateway_id,
+                name=body.name,
+                area_id=area_id_of(session, body.area_code),
+                mqtt_password_hash=mosquitto_hash(password),
+                auto_registered=False,
+                retired=False,
+                state="unknown",
+                config_revision=0,
+            )
+            session.add(gateway)
+            session.add(
+                User(
+                    username=body.gateway_id,
+                    display_name=f"gateway {body.gateway_id}",
+                    password_hash=hash_password(password),
+                    role=Role.GATEWAY.value,
+                    active=True,
+                )
+            )
+            session.flush()
+            public = gateway_public(gateway)
+        self.write_broker_auth()
+        return GatewayCredentials(
+            gateway=public,
+            mqtt_username=body.gateway_id,
+            mqtt_password=password,
+            http_username=body.gateway_id,
+            http_password=password,
+        )
+
+    def update_gateway(self, gateway_id: str, body: GatewayUpdate) -> GatewayPublic:
+        with self.db.session() as session:
+            gateway = self._gateway(session, gateway_id)
+            if body.name is not None:
+                gateway.name = body.name
+            if body.area_code is not None:
+                gateway.area_id = area_id_of(session, body.area_code)
+            return gateway_public(gateway)
+
+    def retire_gateway(self, gateway_id: str) -> GatewayPublic:
+        with self.db.session() as session:
+            gateway = self._gateway(session, gateway_id)
+            gateway.retired = True
+            gateway.mqtt_password_hash = None
+            for user in session.scalars(
+                select(User).where(User.username == gateway_id, User.role == Role.GATEWAY.value)
+            ):
+                user.active = False
+            public = gateway_public(gateway)
+        self.write_broker_auth()
+        return public
+
+    def list_gateways(self) -> list[GatewayPublic]:
+        with self.db.session() as session:
+            return [gateway_public(g) for g in session.scalars(select(Gateway).order_by(Gateway.gateway_id))]
+
+    def get_gateway(self, gateway_id: str) -> GatewayPublic:
+        with self.db.session() as session:
+            return gateway_public(self._gateway(session, gateway_id))
+
+    def write_broker_auth(self) -> None:
+        with self.db.session() as session:
+            accounts = {
+                g.gateway_id: g.mqtt_password_hash
+                for g in session.scalars(select(Gateway))
+                if g.mqtt_password_hash and not g.retired
+            }
+        write_broker_auth(self.auth_dir, accounts)
+
+    # -- cameras ------------------------------------------------------------------------------------
+
+    def create_camera(self, body: CameraCreate) -> CameraPublic:
+        url = body.stream_url.get_secret_value()
+        config = validate_camera_config(body.camera_id, body.gateway_id, url, body.config)
+        with self.db.session() as session:
+            self._gateway(session, body.gateway_id, live=True)
+            if session.get(Camera, body.camera_id) is not None:
+                raise Conflict(f"camera {body.camera_id!r} is already registered")
+            camera = Camera(
+                camera_id=body.camera_id,
+                gateway_id=body.gateway_id,
+                name=body.name,
+                area_id=area_id_of(session, body.area_code),
+                stream_url_encrypted=self.sealer.seal(url),
+                latitude=body.location.lat if body.location else None,
+                longitude=body.location.lon if body.location else None,
+                config=config,
+                retired=False,
+                state="unknown",
+            )
+            session.add(camera)
+            public = camera_public(camera)
+        self._config_changed(body.gateway_id)
+        return public
+
+    def update_camera(self, camera_id: str, body: CameraUpdate) -> CameraPublic:
+        with self.db.session() as session:
+            camera = self._device(session, Camera, camera_id)
+            url = (
+                body.stream_url.get_secret_value()
+                if body.stream_url
+                else self.sealer.open(camera.stream_url_encrypted or "")
+            )
+            if body.config is not None or body.stream_url is not None:
+                camera.config = validate_camera_config(
+                    camera_id,
+                    camera.gateway_id,
+                    url,
+                    body.config if body.config is not None else camera.config or {},
+                )
+                camera.stream_url_encrypted = self.sealer.seal(url)
+            if body.area_code is not None:
+                camera.area_id = area_id_of(session, body.area_code)
+            if body.name is not None:
+                camera.name = body.name
+            if body.location is not None:
+                camera.latitude, camera.longitude = body.location.lat, body.location.lon
+            public, gateway_id = camera_public(camera), camera.gateway_id
+        self._config_changed(gateway_id)
+        return public
+
+    def list_cameras(self, gateway_id: str | None = None) -> list[CameraPublic]:
+        query = select(Camera).order_by(Camera.camera_id)
+        if gateway_id is not None:
+            query = query.where(Camera.gateway_id == gateway_id)
+        with self.db.session() as session:
+            return [camera_public(c) for c in session.scalars(query)]
+
+    # -- sensors ------------------------------------------------------------------------------------
+
+    def create_sensor(self, body: SensorCreate) -> SensorPublic:
+        with self.db.session() as session:
+            self._gateway(session, body.gateway_id, live=True)
+            if session.get(Sensor, body.device_id) is not None:
+                raise Conflict(f"sensor {body.device_id!r} is already registered")
+            self._check_cameras(session, body.linked_camera_ids)
+            sensor = Sensor(
+                device_id=body.device_id,
+                gateway_id=body.gateway_id,
+                kind=body.kind,
+                area_id=area_id_of(session, body.area_code),
+                latitude=body.location.lat if body.location else None,
+                longitude=body.location.lon if body.location else None,
+                linked_camera_ids=list(body.linked_camera_ids),
+                retired=False,
+                state="unknown",
+            )
+            session.add(sensor)
+            public = sensor_public(sensor)
+        self._config_changed(body.gateway_id)
+        return public
+
+    def update_sensor(self, device_id: str, body: SensorUpdate) -> SensorPublic:
+        with self.db.session() as session:
+            sensor = self._device(session, Sensor, device_id)
+            if body.kind is not None:
+                sensor.kind = body.kind
+            if body.area_code is not None:
+                sensor.area_id = area_id_of(session, body.area_code)
+            if body.location is not None:
+                sensor.latitude, sensor.longitude = body.location.lat, body.location.lon
+            if body.linked_camera_ids is not None:
+                self._check_cameras(session, body.linked_camera_ids)
+                sensor.linked_camera_ids = list(body.linked_camera_ids)
+            public, gateway_id = sensor_public(sensor), sensor.gateway_id
+        self._config_changed(gateway_id)
+        return public
+
+    def list_sensors(self, gateway_id: str | None = None) -> list[SensorPublic]:
+        query = select(Sensor).order_by(Sensor.device_id)
+        if gateway_id is not None:
+            query = query.where(Sensor.gateway_id == gateway_id)
+        with self.db.session() as session:
+            return [sensor_public(s) for s in session.scalars(query)]
+
+    def retire_device(self, model: type[Camera] | type[Sensor], device_id: str) -> None:
+        with self.db.session() as session:
+            device = self._device(session, model, device_id)
+            device.retired = True
+            gateway_id = device.gateway_id
+        self._config_changed(gateway_id)
+
+    # -- gateway configuration ------------------------------------------------------------------------
+
+    def gateway_config(self, gateway_id: str) -> GatewayConfig:
+        """The configuration a gateway runs: its live cameras (with their real stream URLs) and sensors."""
+        with self.db.session() as session:
+            gateway = self._gateway(session, gateway_id)
+            cameras = session.scalars(
+                select(Camera)
+                .where(Camera.gateway_id == gateway_id, Camera.retired.is_(False))
+                .order_by(Camera.camera_id)
+            )
+            sensors = session.scalars(
+                select(Sensor)
+                .where(Sensor.gateway_id == gateway_id, Sensor.retired.is_(False))
+                .order_by(Sensor.device_id)
+            )
+            camera_configs = tuple(self._camera_for_gateway(c) for c in cameras)
+            sensor_configs = tuple(
+                {"device_id": s.device_id, "kind": s.kind, "linked_camera_ids": list(s.linked_camera_ids)}
+                for s in sensors
+            )
+            return GatewayConfig(
+                gateway_id=gateway_id,
+                revision=gateway.config_revision,
+                ts=self.clock.now(),
+                cameras=camera_configs,
+                sensors=sensor_configs,
+            )
+
+    def _camera_for_gateway(self, camera: Camera) -> dict[str, Any]:
+        config = dict(camera.config or {})
+        url = self.sealer.open(camera.stream_url_encrypted) if camera.stream_url_encrypted else ""
+        return {
+            **config,
+            "camera_id": camera.camera_id,
+            "gateway_id": camera.gateway_id,
+            "source": {**(config.get("source") or {}), "url": url},
+        }
+
+    def _config_changed(self, gateway_id: str) -> None:
+        with self.db.session() as session:
+            self._gateway(session, gateway_id).config_revision += 1
+        if self.publish_config is not None:
+            self.publish_config(self.gateway_config(gateway_id))
+
+    # -- lookups --------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _gateway(session: Session, gateway_id: str, live: bool = False) -> Gateway:
+        gateway = session.get(Gateway, gateway_id)
+        if gateway is None:
+            raise NotFound(f"gateway {gateway_id!r} is not registered")
+        if live and gateway.retired:
+            raise Conflict(f"gateway {gateway_id!r} is retired: register devices on a live gateway")
+        return gateway
+
+    @staticmethod
+    def _device(session: Session, model: type[Any], device_id: str) -> Any:
+        device = session.get(model, device_id)
+        if device is None:
+            raise NotFound(f"{model.__tablename__[:-1]} {device_id!r} is not registered")
+        return device
+
+    @staticmethod
+    def _check_cameras(session: Session, camera_ids: tuple[str, ...]) -> None:
+        missing = [c for c in camera_ids if session.get(Camera, c) is None]
+        if missing:
+            raise Invalid(f"linked_camera_ids: cameras {missing} are not registered")
