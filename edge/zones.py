@@ -83,21 +83,23 @@ class PixelLine:
     anchor: Anchor
 
     def side(self, points: FloatArray) -> FloatArray:
-        """(N,) signed: < 0 on side a, > 0 on side b."""
+        """(N,) signed: < 0 on side a, >= 0 on side b (a point on the line is on side b)."""
         d = self.b - self.a
         return (d[0] * (points[:, 1] - self.a[1]) - d[1] * (points[:, 0] - self.a[0])).astype(np.float32)
 
     def crossings(self, previous: FloatArray, current: FloatArray) -> npt.NDArray[np.int8]:
         """(N,) per movement previous->current: +1 crossed a->b, -1 crossed b->a, 0 no crossing."""
-        s0, s1 = self.side(previous), self.side(current)
-        changed = (s0 < 0) & (s1 > 0) | (s0 > 0) & (s1 < 0)
+        # A point exactly on the line counts as side b, so touching the line and stepping back is one
+        # crossing each way, never a crossing counted twice or missed.
+        b0, b1 = self.side(previous) >= 0, self.side(current) >= 0
+        changed = b0 != b1
         # The movement must cross the segment itself, not the line's extension beyond its end points.
         m = current - previous
         t0 = (m[:, 0] * (self.a[1] - previous[:, 1]) - m[:, 1] * (self.a[0] - previous[:, 0]))
         t1 = (m[:, 0] * (self.b[1] - previous[:, 1]) - m[:, 1] * (self.b[0] - previous[:, 0]))
         on_segment = ((t0 < 0) != (t1 < 0)) | (t0 == 0) | (t1 == 0)
         hit = changed & on_segment
-        return np.where(hit, np.where(s1 > 0, 1, -1), 0).astype(np.int8)
+        return np.where(hit, np.where(b1, 1, -1), 0).astype(np.int8)
 
     def counts(self, crossing: int, direction: LineDirection | None = None) -> bool:
         wanted = direction or self.direction
