@@ -1,1 +1,1 @@
-"""Sensors on the edge: device profiles, parsing, alarm rules, availability, registry, reader and simulator."""
+"""Sensors on the edge: profiles, parsing, alarm rules, availability, registry, reader, simulator."""

@@ -1,4 +1,4 @@
-"""Build the contracts' AlertEvent for sensor alarms and sensor availability, with the device->gateway relation."""
+"""Build the contracts' AlertEvent for sensor alarms and availability, with the device->gateway relation."""
 
 from __future__ import annotations
 
@@ -40,25 +40,44 @@ def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTran
     if registration.grid_id is not None:
         readings["grid_id"] = registration.grid_id
     return AlertEvent(
-        event_id=event_id, episode_id=transition.episode_id, phase=transition.phase, gateway_id=gateway_id,
-        source_kind=SourceKind.SENSOR, source_id=registration.device_id, alert_type=transition.rule.alert_type,
-        severity=transition.rule.severity, observed_ts=_ts(transition.at_ts), emitted_ts=utc_now(),
+        event_id=event_id,
+        episode_id=transition.episode_id,
+        phase=transition.phase,
+        gateway_id=gateway_id,
+        source_kind=SourceKind.SENSOR,
+        source_id=registration.device_id,
+        alert_type=transition.rule.alert_type,
+        severity=transition.rule.severity,
+        observed_ts=_ts(transition.at_ts),
+        emitted_ts=utc_now(),
         title=_title(transition.rule.alert_type, device, transition.phase),
-        detail=SensorEventDetail(device_kind=registration.kind.value, alarm_id=transition.rule.alarm_id,
-                                 readings=readings, linked_camera_ids=registration.linked_camera_ids),
+        detail=SensorEventDetail(
+            device_kind=registration.kind.value,
+            alarm_id=transition.rule.alarm_id,
+            readings=readings,
+            linked_camera_ids=registration.linked_camera_ids,
+        ),
     )
 
 
-def offline_alert(gateway_id: str, device: RegisteredDevice, change: AvailabilityChange,
-                  episode_id: str | None) -> AlertEvent:
+def offline_alert(
+    gateway_id: str, device: RegisteredDevice, change: AvailabilityChange, episode_id: str | None
+) -> AlertEvent:
     """``sensor_offline`` START (device went silent) or END (it was heard again, ``episode_id`` given)."""
     phase = Phase.START if change.state is Availability.OFFLINE else Phase.END
     event_id = new_event_id()
     return AlertEvent(
-        event_id=event_id, episode_id=event_id if episode_id is None else episode_id, phase=phase,
-        gateway_id=gateway_id, source_kind=SourceKind.SENSOR, source_id=device.registration.device_id,
-        alert_type=AlertType.SENSOR_OFFLINE, severity=Severity.LOW, observed_ts=_ts(change.at_ts),
-        emitted_ts=utc_now(), title=_title(AlertType.SENSOR_OFFLINE, device, phase),
+        event_id=event_id,
+        episode_id=event_id if episode_id is None else episode_id,
+        phase=phase,
+        gateway_id=gateway_id,
+        source_kind=SourceKind.SENSOR,
+        source_id=device.registration.device_id,
+        alert_type=AlertType.SENSOR_OFFLINE,
+        severity=Severity.LOW,
+        observed_ts=_ts(change.at_ts),
+        emitted_ts=utc_now(),
+        title=_title(AlertType.SENSOR_OFFLINE, device, phase),
         detail=HealthEventDetail(
             last_seen_ts=None if change.last_seen_ts is None else _ts(change.last_seen_ts),
             parent_gateway_id=gateway_id,

@@ -1,4 +1,4 @@
-"""Device availability: heartbeat expiry per device, explicit online/offline announcements, gateway last will."""
+"""Device availability: heartbeat expiry per device, online/offline announcements, gateway last will."""
 
 from __future__ import annotations
 
@@ -52,10 +52,13 @@ class HeartbeatMonitor:
         """Devices that have just passed their expiry without a message."""
         changes = []
         for device_id, reference in self._reference.items():
-            if device_id not in self._offline and now - reference > self._expiry_s.get(device_id, float("inf")):
+            if device_id not in self._offline and now - reference > self._expiry_s.get(
+                device_id, float("inf")
+            ):
                 self._offline.add(device_id)
-                changes.append(AvailabilityChange(device_id, Availability.OFFLINE,
-                                                  self._last_seen.get(device_id), now))
+                changes.append(
+                    AvailabilityChange(device_id, Availability.OFFLINE, self._last_seen.get(device_id), now)
+                )
         return changes
 
     def offline(self) -> frozenset[str]:
@@ -68,6 +71,9 @@ def gateway_status_message(gateway_id: str, state: Availability, reason: str) ->
 
 def gateway_will(gateway_id: str) -> Will:
     """The retained OFFLINE status the broker publishes if the gateway's connection vanishes."""
-    return Will(topic=topics.gateway_status(gateway_id),
-                payload=gateway_status_message(gateway_id, Availability.OFFLINE, "last will"),
-                qos=1, retain=True)
+    return Will(
+        topic=topics.gateway_status(gateway_id),
+        payload=gateway_status_message(gateway_id, Availability.OFFLINE, "last will"),
+        qos=1,
+        retain=True,
+    )

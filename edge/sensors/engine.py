@@ -1,4 +1,4 @@
-"""The alarm rule engine: one active episode per (device, alarm); START once, rate-limited UPDATEs, END on clear."""
+"""The alarm rule engine: one episode per (device, alarm); START once, rate-limited UPDATEs, END on clear."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from gridwatch.contracts.messages import Phase, new_event_id
 
 @dataclass(frozen=True, slots=True)
 class AlarmTransition:
-    """One step of an alarm episode, ready to become an AlertEvent (``episode_id`` is the START's event id)."""
+    """One step of an alarm episode, ready to become an AlertEvent; ``episode_id`` is the START's id."""
 
     device_id: str
     rule: AlarmRule
@@ -82,23 +82,41 @@ class RuleEngine:
 
     @staticmethod
     def _due(rule: AlarmRule, state: _AlarmState, now: float) -> bool:
-        return state.streak >= rule.consecutive and state.since_ts is not None and now - state.since_ts >= rule.for_s
+        return (
+            state.streak >= rule.consecutive
+            and state.since_ts is not None
+            and now - state.since_ts >= rule.for_s
+        )
 
-    def _start(self, rule: AlarmRule, state: _AlarmState, reading: SensorReading, now: float,
-               out: list[AlarmTransition]) -> None:
+    def _start(
+        self,
+        rule: AlarmRule,
+        state: _AlarmState,
+        reading: SensorReading,
+        now: float,
+        out: list[AlarmTransition],
+    ) -> None:
         state.episode_id = new_event_id()
         state.last_emit_ts = now
         self._pending_duration.discard((reading.device_id, rule.alarm_id))
         out.append(AlarmTransition(reading.device_id, rule, Phase.START, state.episode_id, reading, now))
 
     @staticmethod
-    def _while_active(rule: AlarmRule, state: _AlarmState, reading: SensorReading, value: object, now: float,
-                      out: list[AlarmTransition]) -> None:
+    def _while_active(
+        rule: AlarmRule,
+        state: _AlarmState,
+        reading: SensorReading,
+        value: object,
+        now: float,
+        out: list[AlarmTransition],
+    ) -> None:
         assert state.episode_id is not None
         if rule.raises(value):  # type: ignore[arg-type]
             if now - state.last_emit_ts >= rule.update_interval_s:
                 state.last_emit_ts = now
-                out.append(AlarmTransition(reading.device_id, rule, Phase.UPDATE, state.episode_id, reading, now))
+                out.append(
+                    AlarmTransition(reading.device_id, rule, Phase.UPDATE, state.episode_id, reading, now)
+                )
         elif rule.clears(value):  # type: ignore[arg-type]
             out.append(AlarmTransition(reading.device_id, rule, Phase.END, state.episode_id, reading, now))
             state.episode_id, state.streak, state.since_ts, state.last = None, 0, None, None

@@ -39,17 +39,24 @@ class RejectedMessage(EdgeError):
         self.reason = reason
 
 
-def parse_payload(profile: DeviceProfile, device_id: str, payload: bytes, received_ts: float) -> SensorReading:
+def parse_payload(
+    profile: DeviceProfile, device_id: str, payload: bytes, received_ts: float
+) -> SensorReading:
     """Parse and check ``payload`` sent by ``device_id``; raise RejectedMessage naming what was wrong."""
     if profile.payload_format is PayloadFormat.GRIDWATCH_JSON:
         raw, observed_ts = _gridwatch_json(profile, device_id, payload)
     else:
-        raw = _json_object(device_id, payload) if profile.payload_format is PayloadFormat.VENDOR_JSON \
+        raw = (
+            _json_object(device_id, payload)
+            if profile.payload_format is PayloadFormat.VENDOR_JSON
             else _key_value(device_id, payload)
+        )
         observed_ts = _vendor_identity(profile, device_id, raw)
     if observed_ts > received_ts + MAX_FUTURE_S:
-        raise RejectedMessage(RejectReason.OUT_OF_RANGE,
-                              f"device {device_id}: timestamp {observed_ts:.0f} is more than a day ahead")
+        raise RejectedMessage(
+            RejectReason.OUT_OF_RANGE,
+            f"device {device_id}: timestamp {observed_ts:.0f} is more than a day ahead",
+        )
     values: dict[str, Any] = {}
     for spec in profile.fields:
         if spec.key not in raw or raw[spec.key] is None:
@@ -57,22 +64,35 @@ def parse_payload(profile: DeviceProfile, device_id: str, payload: bytes, receiv
         try:
             value = spec.convert(raw[spec.key])
         except ConversionError as exc:
-            raise RejectedMessage(RejectReason.WRONG_TYPE,
-                                  f"device {device_id}: field {spec.key!r}: {exc}") from None
-        if isinstance(value, float) and (not math.isfinite(value) or (spec.lo is not None and value < spec.lo)
-                                         or (spec.hi is not None and value > spec.hi)):
-            raise RejectedMessage(RejectReason.OUT_OF_RANGE,
-                                  f"device {device_id}: field {spec.key!r} = {value:g} is outside"
-                                  f" [{spec.lo:g}, {spec.hi:g}]")
+            raise RejectedMessage(
+                RejectReason.WRONG_TYPE, f"device {device_id}: field {spec.key!r}: {exc}"
+            ) from None
+        if isinstance(value, float) and (
+            not math.isfinite(value)
+            or (spec.lo is not None and value < spec.lo)
+            or (spec.hi is not None and value > spec.hi)
+        ):
+            raise RejectedMessage(
+                RejectReason.OUT_OF_RANGE,
+                f"device {device_id}: field {spec.key!r} = {value:g} is outside [{spec.lo:g}, {spec.hi:g}]",
+            )
         values[spec.field] = value
     missing = profile.required.difference(values)
     if missing:
-        raise RejectedMessage(RejectReason.MISSING_FIELD,
-                              f"device {device_id}: missing {', '.join(sorted(missing))} for a"
-                              f" {profile.kind.value} ({profile.vendor})")
+        raise RejectedMessage(
+            RejectReason.MISSING_FIELD,
+            f"device {device_id}: missing {', '.join(sorted(missing))} for a"
+            f" {profile.kind.value} ({profile.vendor})",
+        )
     seq = raw.get("seq") if isinstance(raw.get("seq"), int) else None
-    return SensorReading(device_id=device_id, device_kind=profile.kind, observed_ts=observed_ts,
-                         received_ts=received_ts, seq=seq, **values)
+    return SensorReading(
+        device_id=device_id,
+        device_kind=profile.kind,
+        observed_ts=observed_ts,
+        received_ts=received_ts,
+        seq=seq,
+        **values,
+    )
 
 
 def _gridwatch_json(profile: DeviceProfile, device_id: str, payload: bytes) -> tuple[dict[str, Any], float]:
@@ -81,17 +101,22 @@ def _gridwatch_json(profile: DeviceProfile, device_id: str, payload: bytes) -> t
     except ValidationError as exc:
         first = exc.errors()[0]
         reason = {"json_invalid": RejectReason.MALFORMED, "missing": RejectReason.MISSING_FIELD}.get(
-            first["type"], RejectReason.WRONG_TYPE)
+            first["type"], RejectReason.WRONG_TYPE
+        )
         where = ".".join(str(p) for p in first["loc"]) or "(payload)"
-        raise RejectedMessage(reason, f"device {device_id}: not a SensorTelemetry: field {where}:"
-                                      f" {first['msg']}") from None
+        raise RejectedMessage(
+            reason, f"device {device_id}: not a SensorTelemetry: field {where}: {first['msg']}"
+        ) from None
     if message.device_id != device_id:
-        raise RejectedMessage(RejectReason.DEVICE_MISMATCH,
-                              f"topic names device {device_id} but the payload says {message.device_id}")
+        raise RejectedMessage(
+            RejectReason.DEVICE_MISMATCH,
+            f"topic names device {device_id} but the payload says {message.device_id}",
+        )
     if message.device_kind != profile.kind.value:
-        raise RejectedMessage(RejectReason.DEVICE_MISMATCH,
-                              f"device {device_id} is registered as a {profile.kind.value}, payload says"
-                              f" {message.device_kind}")
+        raise RejectedMessage(
+            RejectReason.DEVICE_MISMATCH,
+            f"device {device_id} is registered as a {profile.kind.value}, payload says {message.device_kind}",
+        )
     raw = dict(message.readings)
     if message.seq is not None:
         raw["seq"] = message.seq
@@ -104,8 +129,9 @@ def _json_object(device_id: str, payload: bytes) -> dict[str, Any]:
     except (ValueError, UnicodeDecodeError) as exc:
         raise RejectedMessage(RejectReason.MALFORMED, f"device {device_id}: invalid JSON: {exc}") from None
     if not isinstance(raw, dict):
-        raise RejectedMessage(RejectReason.MALFORMED,
-                              f"device {device_id}: expected a JSON object, got {type(raw).__name__}")
+        raise RejectedMessage(
+            RejectReason.MALFORMED, f"device {device_id}: expected a JSON object, got {type(raw).__name__}"
+        )
     return raw
 
 
@@ -113,13 +139,16 @@ def _key_value(device_id: str, payload: bytes) -> dict[str, Any]:
     try:
         text = payload.decode("ascii")
     except UnicodeDecodeError:
-        raise RejectedMessage(RejectReason.MALFORMED, f"device {device_id}: key=value text is not ASCII") from None
+        raise RejectedMessage(
+            RejectReason.MALFORMED, f"device {device_id}: key=value text is not ASCII"
+        ) from None
     raw: dict[str, Any] = {}
     for part in text.strip().split(";"):
         key, sep, value = part.partition("=")
         if not sep or not key:
-            raise RejectedMessage(RejectReason.MALFORMED,
-                                  f"device {device_id}: expected key=value;key=value, got {part[:40]!r}")
+            raise RejectedMessage(
+                RejectReason.MALFORMED, f"device {device_id}: expected key=value;key=value, got {part[:40]!r}"
+            )
         raw[key.strip()] = value.strip()
     return raw
 
@@ -129,16 +158,22 @@ def _vendor_identity(profile: DeviceProfile, device_id: str, raw: dict[str, Any]
         if key is not None and key not in raw:
             raise RejectedMessage(RejectReason.MISSING_FIELD, f"device {device_id}: missing {key!r}")
     if profile.device_id_key is not None and str(raw[profile.device_id_key]) != device_id:
-        raise RejectedMessage(RejectReason.DEVICE_MISMATCH, f"topic names device {device_id} but the payload"
-                                                            f" says {raw[profile.device_id_key]!r}")
+        raise RejectedMessage(
+            RejectReason.DEVICE_MISMATCH,
+            f"topic names device {device_id} but the payload says {raw[profile.device_id_key]!r}",
+        )
     if profile.ts_key is None:
         return 0.0
     try:
         observed_ts = as_float(raw[profile.ts_key])
     except ConversionError as exc:
-        raise RejectedMessage(RejectReason.WRONG_TYPE, f"device {device_id}: {profile.ts_key!r}: {exc}") from None
+        raise RejectedMessage(
+            RejectReason.WRONG_TYPE, f"device {device_id}: {profile.ts_key!r}: {exc}"
+        ) from None
     if not math.isfinite(observed_ts) or observed_ts < 0:
-        raise RejectedMessage(RejectReason.OUT_OF_RANGE, f"device {device_id}: timestamp {observed_ts} is absurd")
+        raise RejectedMessage(
+            RejectReason.OUT_OF_RANGE, f"device {device_id}: timestamp {observed_ts} is absurd"
+        )
     if "seq" in raw and isinstance(raw["seq"], str) and raw["seq"].isdigit():
         raw["seq"] = int(raw["seq"])
     return observed_ts

@@ -48,15 +48,23 @@ class ProcessorStats:
 class SensorProcessor:
     """Parses, checks and evaluates sensor messages of one gateway; holds alarm and availability state."""
 
-    def __init__(self, gateway_id: str, registry: Registry, *, max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
-                 clock: Callable[[], float] = time.time, log_interval_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        gateway_id: str,
+        registry: Registry,
+        *,
+        max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
+        clock: Callable[[], float] = time.time,
+        log_interval_s: float = 10.0,
+    ) -> None:
         self.gateway_id = topics.check_id("gateway_id", gateway_id)
         self._registry = registry
         self._max_payload_bytes = max_payload_bytes
         self._clock = clock
         self._engine = RuleEngine()
-        self._monitor = HeartbeatMonitor({d: r.heartbeat_expiry_s for d, r in registry.devices().items()},
-                                         clock())
+        self._monitor = HeartbeatMonitor(
+            {d: r.heartbeat_expiry_s for d, r in registry.devices().items()}, clock()
+        )
         self._offline_episodes: dict[str, str] = {}
         self._accepted = 0
         self._alerts = 0
@@ -91,22 +99,31 @@ class SensorProcessor:
         return alerts
 
     def stats(self) -> ProcessorStats:
-        return ProcessorStats(self._accepted, dict(self._rejected), dict(self._unknown), self._alerts,
-                              len(self._monitor.offline()))
+        return ProcessorStats(
+            self._accepted,
+            dict(self._rejected),
+            dict(self._unknown),
+            self._alerts,
+            len(self._monitor.offline()),
+        )
 
     # -- one message ------------------------------------------------------------------------------------
 
     def _handle(self, topic: str, payload: bytes, now: float) -> list[AlertEvent]:
         if len(payload) > self._max_payload_bytes:
-            raise RejectedMessage(RejectReason.OVERSIZED, f"message on {topic[:120]!r}: {len(payload)} bytes"
-                                                          f" exceeds {self._max_payload_bytes}")
+            raise RejectedMessage(
+                RejectReason.OVERSIZED,
+                f"message on {topic[:120]!r}: {len(payload)} bytes exceeds {self._max_payload_bytes}",
+            )
         device_id, is_status = self._route(topic)
         device = self._registry.get(device_id)
         if device is None:
             if device_id in self._unknown or len(self._unknown) < MAX_UNKNOWN_IDS_TRACKED:
                 self._unknown[device_id] += 1
-            raise RejectedMessage(RejectReason.UNKNOWN_DEVICE, f"device {device_id} is not registered on"
-                                                               f" gateway {self.gateway_id}")
+            raise RejectedMessage(
+                RejectReason.UNKNOWN_DEVICE,
+                f"device {device_id} is not registered on gateway {self.gateway_id}",
+            )
         if is_status:
             return self._status(device, payload, now)
         reading = parse_payload(device.profile, device_id, payload, now)
@@ -123,10 +140,14 @@ class SensorProcessor:
             parsed = topics.parse(topic)
         except ContractError as exc:
             raise RejectedMessage(RejectReason.BAD_TOPIC, str(exc)) from None
-        if parsed.gateway_id != self.gateway_id or parsed.subject is None or parsed.channel not in (
-                topics.Channel.SENSOR_UP, topics.Channel.SENSOR_STATUS):
-            raise RejectedMessage(RejectReason.BAD_TOPIC, f"topic {topic!r} is not a sensor topic of gateway"
-                                                          f" {self.gateway_id}")
+        if (
+            parsed.gateway_id != self.gateway_id
+            or parsed.subject is None
+            or parsed.channel not in (topics.Channel.SENSOR_UP, topics.Channel.SENSOR_STATUS)
+        ):
+            raise RejectedMessage(
+                RejectReason.BAD_TOPIC, f"topic {topic!r} is not a sensor topic of gateway {self.gateway_id}"
+            )
         return parsed.subject, parsed.channel is topics.Channel.SENSOR_STATUS
 
     def _status(self, device: RegisteredDevice, payload: bytes, now: float) -> list[AlertEvent]:
@@ -134,11 +155,14 @@ class SensorProcessor:
         try:
             status = SensorStatus.model_validate_json(payload)
         except ValueError as exc:
-            raise RejectedMessage(RejectReason.MALFORMED, f"device {device_id}: not a SensorStatus:"
-                                                          f" {str(exc).splitlines()[0]}") from None
+            raise RejectedMessage(
+                RejectReason.MALFORMED, f"device {device_id}: not a SensorStatus: {str(exc).splitlines()[0]}"
+            ) from None
         if status.device_id != device_id:
-            raise RejectedMessage(RejectReason.DEVICE_MISMATCH, f"topic names device {device_id} but the"
-                                                                f" status says {status.device_id}")
+            raise RejectedMessage(
+                RejectReason.DEVICE_MISMATCH,
+                f"topic names device {device_id} but the status says {status.device_id}",
+            )
         if status.state is Availability.OFFLINE:
             change = self._monitor.announced_offline(device_id, now)
         else:
@@ -160,5 +184,9 @@ class SensorProcessor:
         self._rejected[reason.value] += 1
         if now - self._last_log.get(reason, float("-inf")) >= self._log_interval_s:
             self._last_log[reason] = now
-            log.warning("sensor message rejected (%s, %d so far): %s", reason.value,
-                        self._rejected[reason.value], message)
+            log.warning(
+                "sensor message rejected (%s, %d so far): %s",
+                reason.value,
+                self._rejected[reason.value],
+                message,
+            )

@@ -1,4 +1,4 @@
-"""Device profiles, table-driven: one frozen row per (kind, vendor) naming payload keys, units, bounds and rules.
+"""Device profiles, table-driven: one frozen row per (kind, vendor): payload keys, units, bounds, rules.
 
 Adding a vendor means adding a row to PROFILES: its payload format, which key carries which reading, the
 converter (and unit scale) for each, and the bounds outside which a value is absurd and rejected.
@@ -97,30 +97,75 @@ class DeviceProfile:
         return next((r for r in self.rules if r.alarm_id == alarm_id), None)
 
 
-def _rule(alarm_id: str, alert_type: AlertType, field: str, op: Op, value: object, clear: object,
-          severity: Severity, **extra: object) -> AlarmRule:
-    return AlarmRule(alarm_id=alarm_id, alert_type=alert_type, field=field, op=op, value=value,
-                     clear_value=clear, severity=severity, **extra)
+def _rule(
+    alarm_id: str,
+    alert_type: AlertType,
+    field: str,
+    op: Op,
+    value: object,
+    clear: object,
+    severity: Severity,
+    **extra: object,
+) -> AlarmRule:
+    return AlarmRule(
+        alarm_id=alarm_id,
+        alert_type=alert_type,
+        field=field,
+        op=op,
+        value=value,
+        clear_value=clear,
+        severity=severity,
+        **extra,
+    )
 
 
-_BATTERY = _rule("battery_low", AlertType.BATTERY_LOW, "battery_pct", Op.LT, 20.0, 25.0, Severity.LOW,
-                 consecutive=2, update_interval_s=3600.0)
+_BATTERY = _rule(
+    "battery_low",
+    AlertType.BATTERY_LOW,
+    "battery_pct",
+    Op.LT,
+    20.0,
+    25.0,
+    Severity.LOW,
+    consecutive=2,
+    update_interval_s=3600.0,
+)
 _TAMPER = _rule("tamper", AlertType.TAMPER, "tamper", Op.EQ, True, False, Severity.MEDIUM)
-_FAULT = _rule("fault", AlertType.SENSOR_FAULT, "fault", Op.EQ, True, False, Severity.MEDIUM,
-               update_interval_s=3600.0)
+_FAULT = _rule(
+    "fault", AlertType.SENSOR_FAULT, "fault", Op.EQ, True, False, Severity.MEDIUM, update_interval_s=3600.0
+)
 
 SMOKE_RULES = (
-    _rule("smoke", AlertType.SMOKE_ALARM, "smoke_state", Op.EQ, "smoke", "clear", Severity.CRITICAL,
-          update_interval_s=30.0),
-    _BATTERY, _TAMPER, _FAULT,
+    _rule(
+        "smoke",
+        AlertType.SMOKE_ALARM,
+        "smoke_state",
+        Op.EQ,
+        "smoke",
+        "clear",
+        Severity.CRITICAL,
+        update_interval_s=30.0,
+    ),
+    _BATTERY,
+    _TAMPER,
+    _FAULT,
 )
 MANHOLE_RULES = (
     _rule("open", AlertType.MANHOLE_OPEN, "cover_open", Op.EQ, True, False, Severity.HIGH, for_s=30.0),
     _rule("tilt", AlertType.MANHOLE_TILT, "tilt_deg", Op.GT, 15.0, 10.0, Severity.HIGH, consecutive=3),
-    _rule("water_high", AlertType.WATER_LEVEL_HIGH, "water_level_cm", Op.GT, 50.0, 40.0, Severity.HIGH,
-          consecutive=2),
+    _rule(
+        "water_high",
+        AlertType.WATER_LEVEL_HIGH,
+        "water_level_cm",
+        Op.GT,
+        50.0,
+        40.0,
+        Severity.HIGH,
+        consecutive=2,
+    ),
     _rule("gas_high", AlertType.GAS_HIGH, "gas_ppm", Op.GT, 5000.0, 4000.0, Severity.CRITICAL),
-    _BATTERY, _TAMPER,
+    _BATTERY,
+    _TAMPER,
 )
 
 _SMOKE_WORDS = {s.value: s for s in SmokeState}
@@ -148,33 +193,88 @@ def _manhole_fields(keys: Mapping[str, str], water_scale: float) -> tuple[FieldS
     )
 
 
-_OURS = {name: name for name in ("smoke_state", "battery_pct", "tamper", "fault", "sensitivity_pct",
-                                 "tilt_deg", "cover_open", "water_level_cm", "gas_ppm")}
+_OURS = {
+    name: name
+    for name in (
+        "smoke_state",
+        "battery_pct",
+        "tamper",
+        "fault",
+        "sensitivity_pct",
+        "tilt_deg",
+        "cover_open",
+        "water_level_cm",
+        "gas_ppm",
+    )
+}
 
 _ROWS = (
-    DeviceProfile(DeviceKind.SMOKE_DETECTOR, "gridwatch", PayloadFormat.GRIDWATCH_JSON,
-                  _smoke_fields(_OURS, _SMOKE_WORDS), frozenset({"smoke_state"}), SMOKE_RULES,
-                  heartbeat_expiry_s=3 * 3600.0),
+    DeviceProfile(
+        DeviceKind.SMOKE_DETECTOR,
+        "gridwatch",
+        PayloadFormat.GRIDWATCH_JSON,
+        _smoke_fields(_OURS, _SMOKE_WORDS),
+        frozenset({"smoke_state"}),
+        SMOKE_RULES,
+        heartbeat_expiry_s=3 * 3600.0,
+    ),
     # "Acme" photoelectric detectors (JSON): {"id": .., "st": "ALARM", "bat": 87, "tmp": 0, "err": 0, ...}
-    DeviceProfile(DeviceKind.SMOKE_DETECTOR, "acme", PayloadFormat.VENDOR_JSON,
-                  _smoke_fields({"smoke_state": "st", "battery_pct": "bat", "tamper": "tmp", "fault": "err",
-                                 "sensitivity_pct": "sens"},
-                                {"NORMAL": SmokeState.CLEAR, "ALARM": SmokeState.SMOKE, "TEST": SmokeState.TEST}),
-                  frozenset({"smoke_state"}), SMOKE_RULES, heartbeat_expiry_s=3 * 3600.0,
-                  device_id_key="id", ts_key="t"),
-    DeviceProfile(DeviceKind.MANHOLE_COVER, "gridwatch", PayloadFormat.GRIDWATCH_JSON,
-                  _manhole_fields(_OURS, 1.0), frozenset({"tilt_deg", "cover_open"}), MANHOLE_RULES,
-                  heartbeat_expiry_s=3600.0),
+    DeviceProfile(
+        DeviceKind.SMOKE_DETECTOR,
+        "acme",
+        PayloadFormat.VENDOR_JSON,
+        _smoke_fields(
+            {
+                "smoke_state": "st",
+                "battery_pct": "bat",
+                "tamper": "tmp",
+                "fault": "err",
+                "sensitivity_pct": "sens",
+            },
+            {"NORMAL": SmokeState.CLEAR, "ALARM": SmokeState.SMOKE, "TEST": SmokeState.TEST},
+        ),
+        frozenset({"smoke_state"}),
+        SMOKE_RULES,
+        heartbeat_expiry_s=3 * 3600.0,
+        device_id_key="id",
+        ts_key="t",
+    ),
+    DeviceProfile(
+        DeviceKind.MANHOLE_COVER,
+        "gridwatch",
+        PayloadFormat.GRIDWATCH_JSON,
+        _manhole_fields(_OURS, 1.0),
+        frozenset({"tilt_deg", "cover_open"}),
+        MANHOLE_RULES,
+        heartbeat_expiry_s=3600.0,
+    ),
     # "Covertech" NB-IoT covers (text): id=mh-1;ang=3.2;open=0;lvl_mm=125;ch4=0;bat=88;tmp=0;t=1764300000
-    DeviceProfile(DeviceKind.MANHOLE_COVER, "covertech", PayloadFormat.KEY_VALUE,
-                  _manhole_fields({"tilt_deg": "ang", "cover_open": "open", "water_level_cm": "lvl_mm",
-                                   "gas_ppm": "ch4", "battery_pct": "bat", "tamper": "tmp"}, 0.1),
-                  frozenset({"tilt_deg", "cover_open"}), MANHOLE_RULES, heartbeat_expiry_s=3600.0,
-                  device_id_key="id", ts_key="t"),
+    DeviceProfile(
+        DeviceKind.MANHOLE_COVER,
+        "covertech",
+        PayloadFormat.KEY_VALUE,
+        _manhole_fields(
+            {
+                "tilt_deg": "ang",
+                "cover_open": "open",
+                "water_level_cm": "lvl_mm",
+                "gas_ppm": "ch4",
+                "battery_pct": "bat",
+                "tamper": "tmp",
+            },
+            0.1,
+        ),
+        frozenset({"tilt_deg", "cover_open"}),
+        MANHOLE_RULES,
+        heartbeat_expiry_s=3600.0,
+        device_id_key="id",
+        ts_key="t",
+    ),
 )
 
 PROFILES: Mapping[tuple[DeviceKind, str], DeviceProfile] = MappingProxyType(
-    {(p.kind, p.vendor): p for p in _ROWS})
+    {(p.kind, p.vendor): p for p in _ROWS}
+)
 """Every supported (device kind, vendor) pair."""
 
 

@@ -27,12 +27,17 @@ class SensorRegistration(BaseModel):
 
     device_id: Identifier = Field(description="the id in the device's topic, e.g. 'smoke-0001'")
     kind: DeviceKind = Field(description="smoke_detector or manhole_cover")
-    vendor: Identifier = Field("gridwatch", description="payload profile: gridwatch, acme (smoke), covertech (manhole)")
-    location: str = Field("", max_length=200, description="where it is, for the case title, e.g. 'Block 12, 3F'")
+    vendor: Identifier = Field(
+        "gridwatch", description="payload profile: gridwatch, acme (smoke), covertech (manhole)"
+    )
+    location: str = Field(
+        "", max_length=200, description="where it is, for the case title, e.g. 'Block 12, 3F'"
+    )
     grid_id: Identifier | None = Field(None, description="the grid cell that owns this device")
     linked_camera_ids: tuple[Identifier, ...] = Field((), description="cameras that can see it")
-    heartbeat_expiry_s: float | None = Field(None, gt=0, le=7 * 86_400,
-                                             description="silence before sensor_offline; default per kind")
+    heartbeat_expiry_s: float | None = Field(
+        None, gt=0, le=7 * 86_400, description="silence before sensor_offline; default per kind"
+    )
     rules: tuple[RuleOverride, ...] = Field((), description="per-device changes to the profile's alarm rules")
 
     @model_validator(mode="after")
@@ -40,8 +45,10 @@ class SensorRegistration(BaseModel):
         profile = PROFILES.get((self.kind, self.vendor))
         if profile is None:
             vendors = sorted(v for k, v in PROFILES if k is self.kind)
-            raise ValueError(f"no profile for vendor {self.vendor!r} of kind {self.kind.value}: expected one of"
-                             f" {', '.join(vendors)}")
+            raise ValueError(
+                f"no profile for vendor {self.vendor!r} of kind {self.kind.value}: expected one of"
+                f" {', '.join(vendors)}"
+            )
         for override in self.rules:
             if profile.rule(override.alarm_id) is None:
                 known = ", ".join(r.alarm_id for r in profile.rules)
@@ -105,8 +112,9 @@ def _compile(registration: SensorRegistration) -> RegisteredDevice:
     return RegisteredDevice(registration, profile, rules, expiry)
 
 
-def registry_from_data(data: Mapping[str, Any] | Iterable[Mapping[str, Any]], *, source: str,
-                       gateway_id: str | None = None) -> Registry:
+def registry_from_data(
+    data: Mapping[str, Any] | Iterable[Mapping[str, Any]], *, source: str, gateway_id: str | None = None
+) -> Registry:
     """Validate registrations (a registry-file mapping or a bare list, e.g. ``GatewayConfig.sensors``).
 
     Raises ConfigError naming ``source`` and the first offending field.

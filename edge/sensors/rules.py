@@ -1,4 +1,4 @@
-"""Alarm rule descriptions (threshold, duration, repetition, hysteresis, severity) and per-device overrides."""
+"""Alarm rules (threshold, duration, repetition, hysteresis, severity) and per-device overrides."""
 
 from __future__ import annotations
 

@@ -1,0 +1,181 @@
+"""SensorReader: the sensor topics of one gateway's broker -> SensorProcessor -> AlertPublisher.
+
+The MQTT callback only appends the message to a bounded queue; one worker thread parses, evaluates and
+publishes. When the queue is full the callback blocks (back-pressure): the client stops reading its socket,
+TCP pushes back on the broker, and the broker holds the QoS 1 messages for us (Mosquitto up to its
+``max_queued_messages`` per client, 10,000 in our config). We never discard a message in-process, so an alarm
+in a burst is never lost here, and memory stays bounded by ``queue_size``. The alternative, coalescing
+telemetry per device, needs a parse in the callback to know which messages carry alarms; at >= 10,000
+messages/s the worker keeps up with a burst, so blocking is both simpler and safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from prometheus_client import Counter, Gauge
+from pydantic import BaseModel, ConfigDict, Field
+
+from edge.errors import EdgeError
+from edge.publisher import AlertPublisher
+from edge.sensors.processor import DEFAULT_MAX_PAYLOAD_BYTES, ProcessorStats, SensorProcessor
+from edge.sensors.registry import Registry
+from gridwatch.contracts import topics
+from gridwatch.mqtt import Message, MqttClient, Will
+from gridwatch.settings import MqttSettings
+
+log = logging.getLogger(__name__)
+
+MESSAGES = Counter(
+    "gridwatch_sensor_messages_total",
+    "Sensor messages taken off the broker, by outcome",
+    ["gateway_id", "outcome"],
+)
+ALERTS = Counter("gridwatch_sensor_alerts_total", "Sensor alerts handed to the publisher", ["gateway_id"])
+QUEUE_DEPTH = Gauge("gridwatch_sensor_queue_depth", "Sensor messages waiting for the worker", ["gateway_id"])
+BACKPRESSURE = Counter(
+    "gridwatch_sensor_backpressure_total",
+    "Times the MQTT thread waited because the sensor queue was full",
+    ["gateway_id"],
+)
+
+_STOP = object()
+
+
+class ReaderConfig(BaseModel):
+    """How the sensor reader buffers and times its work."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    queue_size: int = Field(20_000, ge=10, le=1_000_000, description="messages buffered before back-pressure")
+    tick_interval_s: float = Field(
+        1.0, gt=0, le=60, description="how often heartbeats and durations are checked"
+    )
+    max_payload_bytes: int = Field(
+        DEFAULT_MAX_PAYLOAD_BYTES,
+        ge=64,
+        le=1_048_576,
+        description="larger sensor payloads are rejected unparsed",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReaderStats:
+    processor: ProcessorStats
+    queue_depth: int
+    backpressure_waits: int
+    publish_errors: int
+
+
+class SensorReader:
+    """Subscribes to a gateway's sensor topics and publishes the alerts they raise."""
+
+    def __init__(
+        self,
+        settings: MqttSettings,
+        gateway_id: str,
+        registry: Registry,
+        publisher: AlertPublisher,
+        config: ReaderConfig | None = None,
+        *,
+        will: Will | None = None,
+    ) -> None:
+        self.config = config or ReaderConfig()
+        self.gateway_id = gateway_id
+        self.processor = SensorProcessor(
+            gateway_id, registry, max_payload_bytes=self.config.max_payload_bytes
+        )
+        self._publisher = publisher
+        # A durable session: the broker keeps our subscriptions and queues QoS 1 sensor messages while the
+        # reader reconnects, so a short outage of the reader loses no alarm.
+        self._client = MqttClient(settings, f"gridwatch-sensors-{gateway_id}", will=will, clean_session=False)
+        self._queue: queue.Queue[object] = queue.Queue(self.config.queue_size)
+        self._thread: threading.Thread | None = None
+        self._backpressure = 0
+        self._publish_errors = 0
+        self._outcomes = {}  # type: dict[str, object]
+        self._alerts_counter = ALERTS.labels(gateway_id)
+        self._depth_gauge = QUEUE_DEPTH.labels(gateway_id)
+
+    @property
+    def client(self) -> MqttClient:
+        """The reader's broker connection (a standalone gateway publishes its status through it)."""
+        return self._client
+
+    def start(self, connect_timeout_s: float = 10.0) -> SensorReader:
+        """Start the worker, subscribe, and connect (raises TransportError if the broker is absent)."""
+        self._thread = threading.Thread(
+            target=self._work, name=f"sensor-reader-{self.gateway_id}", daemon=True
+        )
+        self._thread.start()
+        self._client.subscribe(topics.all_sensor_up(self.gateway_id), self._enqueue)
+        self._client.subscribe(topics.all_sensor_status(self.gateway_id), self._enqueue)
+        self._client.connect(connect_timeout_s)
+        return self
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Disconnect, then let the worker finish what is queued."""
+        self._client.close()
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def stats(self) -> ReaderStats:
+        return ReaderStats(
+            self.processor.stats(), self._queue.qsize(), self._backpressure, self._publish_errors
+        )
+
+    # -- MQTT network thread: keep it tiny ---------------------------------------------------------------
+
+    def _enqueue(self, message: Message) -> None:
+        item = (message.topic, message.payload, time.time())
+        try:
+            self._queue.put_nowait(item)
+        except queue.Full:
+            self._backpressure += 1
+            BACKPRESSURE.labels(self.gateway_id).inc()
+            self._queue.put(item)  # back-pressure: see the module docstring
+
+    # -- worker thread ----------------------------------------------------------------------------------
+
+    def _work(self) -> None:
+        next_tick = time.monotonic() + self.config.tick_interval_s
+        while True:
+            try:
+                item = self._queue.get(timeout=max(0.0, next_tick - time.monotonic()))
+            except queue.Empty:
+                item = None
+            if item is _STOP:
+                return
+            try:
+                if item is not None:
+                    topic, payload, received_ts = item  # type: ignore[misc]
+                    outcome = self.processor.handle(topic, payload, received_ts)
+                    self._count(outcome.rejected.value if outcome.rejected else "accepted")
+                    self._publish(outcome.alerts)
+                if time.monotonic() >= next_tick:
+                    next_tick = time.monotonic() + self.config.tick_interval_s
+                    self._publish(tuple(self.processor.tick()))
+                    self._depth_gauge.set(self._queue.qsize())
+            except Exception:  # noqa: BLE001 - one bad message must never stop the reader
+                log.exception("sensor reader: processing failed; continuing")
+
+    def _count(self, outcome: str) -> None:
+        child = self._outcomes.get(outcome)
+        if child is None:
+            child = self._outcomes[outcome] = MESSAGES.labels(self.gateway_id, outcome)
+        child.inc()  # type: ignore[attr-defined]
+
+    def _publish(self, alerts: tuple) -> None:
+        for alert in alerts:
+            try:
+                self._publisher.publish(alert)
+                self._alerts_counter.inc()
+            except EdgeError:
+                self._publish_errors += 1
+                log.exception("sensor reader: the outbox refused %s %s", alert.alert_type, alert.event_id)
