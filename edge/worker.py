@@ -1,0 +1,286 @@
+"""The edge gateway process: wires capture readers, the shared inference scheduler, per-camera pipelines,
+status, stats, metrics and the alert publisher together, and shuts all of it down cleanly."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from edge.camera_health import OfflineWatch
+from edge.capture import CaptureReader, SourceSpec
+from edge.config import CameraConfig, load_camera_dir
+from edge.errors import ConfigError, ModelError
+from edge.evidence import build_alert
+from edge.gateway_config import GatewaySettings
+from edge.metrics import EdgeMetrics
+from edge.motion import MotionGate, MotionVerdict
+from edge.outbox import Outbox, OutboxConfig
+from edge.pipeline import CameraPipeline, DownstreamStages
+from edge.publisher import AlertPublisher
+from edge.rules.engine import RuleEngine
+from edge.scheduler import InferenceScheduler
+from edge.stats import CameraStatsCollector
+from edge.tracker import Tracker
+from edge.types import Detections, Frame
+from gridwatch.contracts import topics
+from gridwatch.contracts.messages import (
+    AlertEvent,
+    Availability,
+    CameraStatus,
+    GatewayStatus,
+    encode,
+    utc_now,
+)
+from gridwatch.mqtt import MqttClient, Will
+
+log = logging.getLogger(__name__)
+
+
+class CameraRules:
+    """Tracker plus rule engine of one camera; the engine is built on the first frame (it needs the size)."""
+
+    def __init__(self, camera: CameraConfig, class_names: Sequence[str] | None) -> None:
+        self._camera = camera
+        self._class_names = tuple(class_names) if class_names else None
+        self._tracker = Tracker(camera.track, camera.detect.detect_fps)
+        self._engine: RuleEngine | None = None
+        self._keep_classes = frozenset(camera.detect.classes)
+
+    def engine(self, frame: Frame) -> RuleEngine:
+        size = (frame.width_px, frame.height_px)
+        if self._engine is None or self._engine.frame_size != size:
+            if self._class_names:
+                self._engine = RuleEngine(self._camera, size, self._class_names)
+            else:
+                self._engine = RuleEngine(self._camera, size)
+        return self._engine
+
+    def track(self, detections: Detections, frame: Frame) -> Detections:
+        keep = detections.confidence >= self._camera.detect.conf_threshold
+        if self._keep_classes and self._class_names:
+            names = self._class_names
+            keep &= [names[int(c)] in self._keep_classes if 0 <= c < len(names) else False
+                     for c in detections.class_id]
+        return self._tracker.update(detections.select(keep), frame.captured_ts)
+
+    def rules(self, tracked: Detections, frame: Frame) -> list[object]:
+        return list(self.engine(frame).update(tracked, self._tracker.tracks, frame.captured_ts))
+
+    def motion_rules(self, verdict: MotionVerdict, frame: Frame) -> list[object]:
+        return list(self.engine(frame).update_motion(verdict.moving, frame.captured_ts))
+
+
+@dataclass
+class CameraRuntime:
+    camera: CameraConfig
+    reader: CaptureReader
+    pipeline: CameraPipeline
+    health: OfflineWatch
+
+
+def load_detector(settings: GatewaySettings, cameras: Sequence[CameraConfig]):  # noqa: ANN201
+    """The shared Detector, or None (motion-only) when no model is found: said once, with how to get one."""
+    from edge.detector import Detector
+    from models.registry import resolve_model
+
+    try:
+        path = resolve_model(settings.model, data_dir=settings.data_dir)
+    except ModelError as exc:
+        log.warning("no detector model: cameras run motion-only (rules of kind motion). %s", exc)
+        return None
+    conf = min((c.detect.conf_threshold for c in cameras), default=0.25)
+    detector = Detector(Path(path), threads=settings.inference.threads,
+                        providers=list(settings.inference.providers) or None, conf_threshold=conf)
+    detector.warmup()
+    return detector
+
+
+class EdgeWorker:
+    """One gateway. ``start()`` brings everything up, ``stop()`` takes it down (idempotent)."""
+
+    def __init__(self, settings: GatewaySettings, cameras: Sequence[CameraConfig] | None = None) -> None:
+        self.settings = settings
+        self.gateway_id = settings.gateway_id
+        if cameras is None:
+            cameras, errors = load_camera_dir(settings.cameras_dir)
+            for error in errors:
+                log.error("camera config skipped: %s", error)  # one bad camera never stops the others
+            if not cameras and errors:
+                raise ConfigError(f"{settings.cameras_dir}: no valid camera config ({len(errors)} invalid)")
+        self.cameras = [c for c in cameras if c.enabled and c.gateway_id in (None, settings.gateway_id)]
+        self.metrics = EdgeMetrics(self.gateway_id)
+        self.client = MqttClient(settings.broker, client_id=f"edge-{self.gateway_id}",
+                                 will=Will(topics.gateway_status(self.gateway_id),
+                                           encode(self._gateway_status(Availability.OFFLINE, "last will"))))
+        self.runtimes: dict[str, CameraRuntime] = {}
+        self.scheduler: InferenceScheduler | None = None
+        self.publisher: AlertPublisher | None = None
+        self._outbox: Outbox | None = None
+        self._sensors: object | None = None
+        self._stop = threading.Event()
+        self._housekeeping: threading.Thread | None = None
+        self._stopped = False
+
+    # -- status ---------------------------------------------------------------------------------------
+
+    def _gateway_status(self, state: Availability, reason: str) -> GatewayStatus:
+        return GatewayStatus(gateway_id=self.gateway_id, state=state, ts=utc_now(), reason=reason,
+                             software_version=self.settings.software_version)
+
+    def _publish_online(self) -> None:
+        status = self._gateway_status(Availability.ONLINE, "started")
+        self.client.publish(topics.gateway_status(self.gateway_id), encode(status), retain=True)
+        for runtime in self.runtimes.values():  # re-assert retained camera states after a reconnect
+            if runtime.reader.state is not None:
+                self._publish_camera_status(runtime.camera.camera_id, runtime.reader.state, "reconnected")
+
+    def _publish_camera_status(self, camera_id: str, state: Availability, reason: str) -> None:
+        status = CameraStatus(gateway_id=self.gateway_id, camera_id=camera_id, state=state, ts=utc_now(),
+                              reason=reason[:300])
+        self.client.publish(topics.camera_status(self.gateway_id, camera_id), encode(status), retain=True)
+
+    def _on_camera_status(self, camera_id: str, state: Availability, reason: str) -> None:
+        self._publish_camera_status(camera_id, state, reason)
+        self.metrics.camera_state(camera_id, state)
+        runtime = self.runtimes.get(camera_id)
+        if runtime is not None:
+            self._publish_alert(runtime.health.state_changed(state, time.time(), reason))
+
+    def _publish_alert(self, alert: AlertEvent | None) -> None:
+        if alert is not None and self.publisher is not None:
+            self.publisher.publish(alert)
+
+    # -- start / stop ---------------------------------------------------------------------------------
+
+    def start(self) -> EdgeWorker:
+        settings = self.settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.client.on_connect = self._publish_online
+        self.client.connect_async()
+        self._outbox = Outbox(OutboxConfig(path=settings.data_dir / "outbox.sqlite"))
+        self.publisher = AlertPublisher(self.client, self._outbox, self.gateway_id).start()
+        detector = load_detector(settings, self.cameras)
+        if detector is not None:
+            self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch)
+        class_names = detector.spec.class_names if detector is not None else None
+        for camera in self.cameras:
+            self.runtimes[camera.camera_id] = self._camera_runtime(camera, class_names)
+        if self.scheduler is not None:
+            self.scheduler.start()
+        for runtime in self.runtimes.values():
+            runtime.reader.start()
+        self._start_sensors()
+        if settings.metrics_port:
+            self.metrics.serve(settings.metrics_host, settings.metrics_port)
+        self._housekeeping = threading.Thread(target=self._housekeeping_loop, name="edge-housekeeping",
+                                              daemon=True)
+        self._housekeeping.start()
+        log.info("edge gateway %s running %d camera(s) (%s)", self.gateway_id, len(self.runtimes),
+                 "detector" if self.scheduler else "motion-only")
+        return self
+
+    def _camera_runtime(self, camera: CameraConfig, class_names: Sequence[str] | None) -> CameraRuntime:
+        cid = camera.camera_id
+        rules = CameraRules(camera, class_names)
+        publisher = self.publisher
+        if publisher is None:
+            raise RuntimeError("publisher must start before cameras")
+        stages = DownstreamStages(
+            track=rules.track, rules=rules.rules,
+            evidence=lambda event, frame: build_alert(event, frame, camera, self.gateway_id),
+            publish=publisher.publish, motion_rules=rules.motion_rules,
+        )
+        stats = CameraStatsCollector(self.gateway_id, cid)
+        pipeline = CameraPipeline(cid, MotionGate(camera.motion), stages, stats, scheduler=self.scheduler,
+                                  every_frame=self.settings.inference.every_frame)
+        if self.scheduler is not None:
+            self.scheduler.add_camera(cid, detect_fps=camera.detect.detect_fps,
+                                      budget_ms=camera.detect.budget_ms,
+                                      on_result=pipeline.on_detected, on_skip=pipeline.on_budget_skip)
+        reader = CaptureReader(cid, SourceSpec.from_section(camera.source), on_frame=pipeline.on_frame,
+                               on_status=self._on_camera_status, on_decoded=pipeline.on_decoded,
+                               on_bad_frame=pipeline.on_bad_frame)
+        health = OfflineWatch(self.gateway_id, cid, camera.health.offline_debounce_s,
+                              title=camera.name or cid)
+        return CameraRuntime(camera, reader, pipeline, health)
+
+    def _start_sensors(self) -> None:
+        if self.settings.sensors_registry is None:
+            return
+        try:
+            from edge.sensors.reader import SensorReader  # type: ignore[import-not-found]
+        except ImportError:
+            log.warning("sensors registry %s given, but this build has no sensor reader; sensors not read",
+                        self.settings.sensors_registry)
+            return
+        self._sensors = SensorReader.from_registry_file(  # type: ignore[attr-defined]
+            self.settings.sensors_registry, client=self.client, publisher=self.publisher,
+            gateway_id=self.gateway_id)
+        self._sensors.start()  # type: ignore[attr-defined]
+
+    def _housekeeping_loop(self) -> None:
+        next_stats = time.monotonic() + self.settings.stats_interval_s
+        while not self._stop.wait(1.0):
+            now_ts = time.time()
+            for runtime in self.runtimes.values():
+                self._publish_alert(runtime.health.poll(now_ts))
+            if self.publisher is not None:
+                self.metrics.outbox_pending.set(self.publisher.counters().pending)
+            if time.monotonic() >= next_stats:
+                next_stats += self.settings.stats_interval_s
+                self.publish_stats()
+
+    def publish_stats(self) -> None:
+        """Close every camera's stats window: publish it (QoS 0) and fold it into the metrics."""
+        for cid, runtime in self.runtimes.items():
+            stats = runtime.pipeline.stats.snapshot()
+            self.metrics.observe(stats)
+            self.client.publish(topics.stats(self.gateway_id, cid), encode(stats), qos=0)
+
+    def stop(self, reason: str = "shutdown", flush_timeout_s: float = 5.0) -> None:
+        """Stop readers and inference, flush the outbox, say offline (retained), disconnect."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._stop.set()
+        for runtime in self.runtimes.values():
+            runtime.reader.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
+        if self._sensors is not None:
+            self._sensors.stop()  # type: ignore[attr-defined]
+        if self.publisher is not None:
+            if not self.publisher.flush(flush_timeout_s):
+                log.warning("%d alert(s) still in the outbox; they are sent on the next start",
+                            self.publisher.counters().pending)
+            self.publisher.stop()
+        if self._outbox is not None:
+            self._outbox.close()
+        status = encode(self._gateway_status(Availability.OFFLINE, reason))
+        self.client.publish(topics.gateway_status(self.gateway_id), status, retain=True, wait_s=2.0)
+        self.client.close()
+        self.metrics.close()
+        log.info("edge gateway %s stopped (%s)", self.gateway_id, reason)
+
+    def run_until_signal(self) -> None:
+        """Block until SIGINT or SIGTERM, then stop cleanly."""
+        received: list[str] = []
+
+        def handle(signum: int, _frame: object) -> None:
+            received.append(signal.Signals(signum).name)
+            self._stop.set()
+
+        previous = {s: signal.signal(s, handle) for s in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            self.start()
+            while not self._stop.wait(0.5):
+                pass
+        finally:
+            for sig, old in previous.items():
+                signal.signal(sig, old)
+            self.stop(reason=f"shutdown ({received[0]})" if received else "shutdown")
