@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,12 @@ from edge.errors import ConfigError
 from gridwatch.cli.common import fail, one_line_errors
 
 DEFAULT_DIR = Path("configs/cameras")
+_URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]*@", re.IGNORECASE)
+
+
+def hide_password(url: str) -> str:
+    """rtsp://user:secret@host/... -> rtsp://user:***@host/... (config dumps end up in tickets and chats)."""
+    return _URL_PASSWORD.sub(lambda m: f"{m.group('head')}***@", url)
 
 app = typer.Typer(
     help=(
@@ -107,7 +114,8 @@ def show(
     path: Annotated[Path, typer.Argument(help="a camera file")],
     as_json: Annotated[bool, typer.Option("--json", help="print JSON instead of YAML")] = False,
 ) -> None:
-    """Print a camera file normalised: every default filled in, as the edge worker will run it.
+    """Print a camera file normalised: every default filled in, as the edge worker will run it
+    (a password in the source URL is shown as ***).
 
     Examples:
 
@@ -118,6 +126,7 @@ def show(
     with one_line_errors():
         camera = load_camera_file(path)
     data = camera.model_dump(mode="json")
+    data["source"]["url"] = hide_password(data["source"]["url"])
     if as_json:
         typer.echo(json.dumps(data, indent=2))
     else:
