@@ -24,6 +24,8 @@ from edge.pipeline import CameraPipeline, DownstreamStages
 from edge.publisher import AlertPublisher
 from edge.rules.engine import RuleEngine
 from edge.scheduler import InferenceScheduler
+from edge.sensors.reader import SensorReader
+from edge.sensors.registry import load_registry
 from edge.stats import CameraStatsCollector
 from edge.tracker import Tracker
 from edge.types import Detections, Frame
@@ -36,6 +38,7 @@ from gridwatch.contracts.messages import (
     encode,
     utc_now,
 )
+from gridwatch.errors import GridwatchError
 from gridwatch.mqtt import MqttClient, Will
 
 log = logging.getLogger(__name__)
@@ -86,11 +89,13 @@ class CameraRuntime:
 def load_detector(settings: GatewaySettings, cameras: Sequence[CameraConfig]):  # noqa: ANN201
     """The shared Detector, or None (motion-only) when no model is found: said once, with how to get one."""
     from edge.detector import Detector
-    from models.registry import resolve_model
+    from models.registry import HOW_TO_GET_ONE, resolve_model
 
     try:
         path = resolve_model(settings.model, data_dir=settings.data_dir)
     except ModelError as exc:
+        if settings.model is not None:
+            raise ModelError(f"--model {settings.model}: no such model file: {HOW_TO_GET_ONE}") from exc
         log.warning("no detector model: cameras run motion-only (rules of kind motion). %s", exc)
         return None
     conf = min((c.detect.conf_threshold for c in cameras), default=0.25)
@@ -121,7 +126,7 @@ class EdgeWorker:
         self.scheduler: InferenceScheduler | None = None
         self.publisher: AlertPublisher | None = None
         self._outbox: Outbox | None = None
-        self._sensors: object | None = None
+        self._sensors: SensorReader | None = None
         self._stop = threading.Event()
         self._housekeeping: threading.Thread | None = None
         self._stopped = False
@@ -210,18 +215,17 @@ class EdgeWorker:
         return CameraRuntime(camera, reader, pipeline, health)
 
     def _start_sensors(self) -> None:
-        if self.settings.sensors_registry is None:
+        if self.settings.sensors_registry is None or self.publisher is None:
             return
+        registry = load_registry(self.settings.sensors_registry, gateway_id=self.gateway_id)
+        reader = SensorReader(self.settings.broker, self.gateway_id, registry, self.publisher)
         try:
-            from edge.sensors.reader import SensorReader  # type: ignore[import-not-found]
-        except ImportError:
-            log.warning("sensors registry %s given, but this build has no sensor reader; sensors not read",
-                        self.settings.sensors_registry)
+            reader.start()
+        except GridwatchError as exc:  # broker not up yet: cameras keep running, sensors say why
+            log.error("sensor reader not started: %s", exc)
             return
-        self._sensors = SensorReader.from_registry_file(  # type: ignore[attr-defined]
-            self.settings.sensors_registry, client=self.client, publisher=self.publisher,
-            gateway_id=self.gateway_id)
-        self._sensors.start()  # type: ignore[attr-defined]
+        self._sensors = reader
+        log.info("sensor reader on %d registered device(s)", len(registry.devices()))
 
     def _housekeeping_loop(self) -> None:
         next_stats = time.monotonic() + self.settings.stats_interval_s
@@ -253,7 +257,7 @@ class EdgeWorker:
         if self.scheduler is not None:
             self.scheduler.stop()
         if self._sensors is not None:
-            self._sensors.stop()  # type: ignore[attr-defined]
+            self._sensors.stop()
         if self.publisher is not None:
             if not self.publisher.flush(flush_timeout_s):
                 log.warning("%d alert(s) still in the outbox; they are sent on the next start",
