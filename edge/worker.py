@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from edge.camera_health import OfflineWatch
 from edge.capture import CaptureReader, SourceSpec
 from edge.config import CameraConfig, load_camera_dir
@@ -64,11 +66,12 @@ class CameraRules:
         return self._engine
 
     def track(self, detections: Detections, frame: Frame) -> Detections:
+        # Classes the camera ignores never reach the tracker (the rule engine's filter re-checks the rest).
         keep = detections.confidence >= self._camera.detect.conf_threshold
         if self._keep_classes and self._class_names:
             names = self._class_names
-            keep &= [names[int(c)] in self._keep_classes if 0 <= c < len(names) else False
-                     for c in detections.class_id]
+            keep &= np.array([0 <= c < len(names) and names[c] in self._keep_classes
+                              for c in detections.class_id.tolist()], bool)
         return self._tracker.update(detections.select(keep), frame.captured_ts)
 
     def rules(self, tracked: Detections, frame: Frame) -> list[object]:
