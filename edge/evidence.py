@@ -74,7 +74,7 @@ def build_snapshot(image_bgr: Image, objects: tuple[EventObject, ...], config: E
     scale = min(1.0, config.max_width_px / w)
     if scale < 1.0:
         size = (config.max_width_px, max(1, round(h * scale)))
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        image = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.uint8)
     if config.draw_boxes:
         draw_objects(image, objects, scale)
     ok, encoded = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, config.jpeg_quality])
@@ -116,7 +116,7 @@ def build_alert(event: RuleEvent, frame: Frame | None, camera: CameraConfig, gat
     snapshot = None
     if with_snapshot and frame is not None:
         snapshot = build_snapshot(frame.image_bgr, event.objects, camera.evidence)
-    return AlertEvent(
+    return AlertEvent(  # type: ignore[call-arg]  # ``schema`` has a default; mypy sees only the alias
         event_id=event.event_id,
         episode_id=event.episode_id,
         phase=event.phase,

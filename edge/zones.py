@@ -18,10 +18,10 @@ BoolArray = npt.NDArray[np.bool_]
 
 def anchor_points(detections: Detections, anchor: Anchor) -> FloatArray:
     """(N, K, 2) pixel points per box: K = 1, or 4 corners for ``any_corner``."""
-    x1, y1, x2, y2 = (detections.xyxy[:, i] for i in range(4))
-    cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+    x1, y1, x2, y2 = (detections.xyxy[:, i].astype(np.float32) for i in range(4))
+    cx, cy = ((x1 + x2) / 2).astype(np.float32), ((y1 + y2) / 2).astype(np.float32)
     if anchor is Anchor.BOTTOM_CENTRE:
-        points = [(cx, y2)]
+        points: list[tuple[FloatArray, FloatArray]] = [(cx, y2)]
     elif anchor is Anchor.CENTRE:
         points = [(cx, cy)]
     elif anchor is Anchor.TOP_CENTRE:
@@ -53,7 +53,7 @@ class PixelPolygon:
         straddles = (y1 > py) != (y2 > py)
         with np.errstate(divide="ignore", invalid="ignore"):
             x_cross = x1 + (py - y1) * (x2 - x1) / (y2 - y1)
-        inside = np.count_nonzero(straddles & (px < x_cross), axis=1) % 2 == 1
+        inside = np.asarray(np.count_nonzero(straddles & (px < x_cross), axis=1) % 2 == 1)
         return inside | self._on_boundary(px, py, x1, y1, x2, y2)
 
     @staticmethod
@@ -64,13 +64,13 @@ class PixelPolygon:
         within = (np.minimum(x1, x2) - 0.5 <= px) & (px <= np.maximum(x1, x2) + 0.5)
         within &= (np.minimum(y1, y2) - 0.5 <= py) & (py <= np.maximum(y1, y2) + 0.5)
         length = np.hypot(x2 - x1, y2 - y1)
-        return np.any(within & (np.abs(cross) <= 0.5 * np.maximum(length, 1e-6)), axis=1)
+        return np.asarray(np.any(within & (np.abs(cross) <= 0.5 * np.maximum(length, 1e-6)), axis=1))
 
     def contains_boxes(self, detections: Detections, anchor: Anchor) -> BoolArray:
         """(N,) bool: the box's anchor (any corner for ``any_corner``) lies in the polygon."""
         points = anchor_points(detections, anchor)
         n, k = points.shape[:2]
-        return self.contains(points.reshape(-1, 2)).reshape(n, k).any(axis=1)
+        return np.asarray(self.contains(points.reshape(-1, 2)).reshape(n, k).any(axis=1), bool)
 
 
 @dataclass(frozen=True, slots=True)

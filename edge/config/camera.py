@@ -36,22 +36,24 @@ class CameraConfig(Section):
     """One camera: where frames come from, what to detect, and which rules turn detections into alerts."""
 
     camera_id: Identifier = Field(description="unique camera id, used in topics and alerts")
-    name: str | None = Field(None, max_length=100, description="human name shown to operators")
-    gateway_id: Identifier | None = Field(None, description="gateway that runs it; absent: any")
-    grid_id: str | None = Field(None, max_length=64, description="grid/district the camera belongs to")
-    location: LocationConfig | None = Field(None, description="where the camera is")
-    enabled: bool = Field(True, description="disabled cameras are validated but not run")
+    name: str | None = Field(default=None, max_length=100, description="human name shown to operators")
+    gateway_id: Identifier | None = Field(default=None, description="gateway that runs it; absent: any")
+    grid_id: str | None = Field(
+        default=None, max_length=64, description="grid/district the camera belongs to"
+    )
+    location: LocationConfig | None = Field(default=None, description="where the camera is")
+    enabled: bool = Field(default=True, description="disabled cameras are validated but not run")
     source: SourceConfig = Field(description="where frames come from")
-    motion: MotionConfig = Field(MotionConfig(), description="motion gating in front of the detector")
-    detect: DetectConfig = Field(DetectConfig(), description="detector rate, threshold and classes")
-    track: TrackConfig = Field(TrackConfig(), description="tracker tuning")
-    zones: tuple[ZoneConfig, ...] = Field((), description="polygon zones rules refer to")
-    lines: tuple[LineConfig, ...] = Field((), description="lines line_crossing rules refer to")
-    masks: tuple[MaskConfig, ...] = Field((), description="detections anchored inside are dropped")
-    classes: dict[str, ClassFilter] = Field({}, description="per-class filters keyed by class name")
-    rules: tuple[RuleConfig, ...] = Field((), description="rules that raise alerts")
-    evidence: EvidenceConfig = Field(EvidenceConfig(), description="snapshot settings")
-    health: HealthConfig = Field(HealthConfig(), description="camera health alerts")
+    motion: MotionConfig = Field(default=MotionConfig(), description="motion gating in front of the detector")
+    detect: DetectConfig = Field(default=DetectConfig(), description="detector rate, threshold and classes")
+    track: TrackConfig = Field(default=TrackConfig(), description="tracker tuning")
+    zones: tuple[ZoneConfig, ...] = Field(default=(), description="polygon zones rules refer to")
+    lines: tuple[LineConfig, ...] = Field(default=(), description="lines line_crossing rules refer to")
+    masks: tuple[MaskConfig, ...] = Field(default=(), description="detections anchored inside are dropped")
+    classes: dict[str, ClassFilter] = Field(default={}, description="per-class filters keyed by class name")
+    rules: tuple[RuleConfig, ...] = Field(default=(), description="rules that raise alerts")
+    evidence: EvidenceConfig = Field(default=EvidenceConfig(), description="snapshot settings")
+    health: HealthConfig = Field(default=HealthConfig(), description="camera health alerts")
 
     @model_validator(mode="after")
     def _references(self) -> CameraConfig:
@@ -76,9 +78,9 @@ class CameraConfig(Section):
                         f"{where}.line: rule '{rule.rule_id}': line '{rule.line}' is not defined"
                         f" (lines: {_names(line_ids)})"
                     )
-            elif getattr(rule, "zone", None) is not None and rule.zone not in zone_ids:  # type: ignore[union-attr]
+            elif (zone := getattr(rule, "zone", None)) is not None and zone not in zone_ids:
                 problems.append(
-                    f"{where}.zone: rule '{rule.rule_id}': zone '{rule.zone}' is not defined"  # type: ignore[union-attr]
+                    f"{where}.zone: rule '{rule.rule_id}': zone '{zone}' is not defined"
                     f" (zones: {_names(zone_ids)})"
                 )
         return problems

@@ -87,17 +87,19 @@ class _Geometry(BaseModel):
 
 class ZoneConfig(_Geometry):
     id: Identifier = Field(description="zone id, unique per camera; rules name it")
-    name: str | None = Field(None, max_length=100, description="human label shown in alerts")
+    name: str | None = Field(default=None, max_length=100, description="human label shown in alerts")
     polygon: NormPolygon = Field(description="normalised [x, y] points, >= 3, in order around the outline")
-    anchor: Anchor = Field(Anchor.BOTTOM_CENTRE, description="box point that decides membership")
+    anchor: Anchor = Field(default=Anchor.BOTTOM_CENTRE, description="box point that decides membership")
 
 
 class LineConfig(_Geometry):
     id: Identifier = Field(description="line id, unique per camera; line_crossing rules name it")
-    name: str | None = Field(None, max_length=100, description="human label shown in alerts")
+    name: str | None = Field(default=None, max_length=100, description="human label shown in alerts")
     points: tuple[NormPoint, NormPoint] = Field(description="two normalised [x, y] points: a then b")
-    direction: LineDirection = Field(LineDirection.BOTH, description="crossings that count by default")
-    anchor: Anchor = Field(Anchor.BOTTOM_CENTRE, description="box point whose crossing is tested")
+    direction: LineDirection = Field(
+        default=LineDirection.BOTH, description="crossings that count by default"
+    )
+    anchor: Anchor = Field(default=Anchor.BOTTOM_CENTRE, description="box point whose crossing is tested")
 
     @model_validator(mode="after")
     def _distinct_points(self) -> LineConfig:
@@ -109,5 +111,7 @@ class LineConfig(_Geometry):
 class MaskConfig(_Geometry):
     id: Identifier = Field(description="mask id, unique per camera")
     polygon: NormPolygon = Field(description="detections whose anchor falls inside are dropped")
-    anchor: Anchor = Field(Anchor.BOTTOM_CENTRE, description="box point tested against the mask")
-    classes: tuple[str, ...] = Field((), description="only drop these classes; empty drops every class")
+    anchor: Anchor = Field(default=Anchor.BOTTOM_CENTRE, description="box point tested against the mask")
+    classes: tuple[str, ...] = Field(
+        default=(), description="only drop these classes; empty drops every class"
+    )

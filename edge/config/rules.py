@@ -55,10 +55,14 @@ def _parse_window(value: object) -> object:
 
 
 class ScheduleConfig(_Rule):
-    timezone: str = Field("UTC", description="IANA time zone the windows are in, e.g. Europe/Amsterdam")
-    weekdays: tuple[Weekday, ...] = Field(tuple(Weekday), description="days (of the window start) it applies")
+    timezone: str = Field(
+        default="UTC", description="IANA time zone the windows are in, e.g. Europe/Amsterdam"
+    )
+    weekdays: tuple[Weekday, ...] = Field(
+        default=tuple(Weekday), description="days (of the window start) it applies"
+    )
     windows: tuple[Annotated[TimeWindow, BeforeValidator(_parse_window)], ...] = Field(
-        (), description="daily 'HH:MM-HH:MM' windows in local time; empty means all day"
+        default=(), description="daily 'HH:MM-HH:MM' windows in local time; empty means all day"
     )
 
     @field_validator("timezone")
@@ -74,11 +78,15 @@ class ScheduleConfig(_Rule):
 class ClassFilter(_Rule):
     """Per-class filter applied before rules: score, size, and a score over several frames (k of n)."""
 
-    min_score: float = Field(0.0, ge=0, le=1, description="drop detections of this class below this score")
-    min_area_px: int = Field(0, ge=0, description="drop boxes smaller than this many pixels")
-    min_area_frac: float = Field(0.0, ge=0, le=1, description="drop boxes below this frame fraction")
-    min_hits: int = Field(1, ge=1, le=100, description="k: a track counts once it passed k of n")
-    hits_window: int = Field(1, ge=1, le=100, description="n for min_hits: frames of a track looked back on")
+    min_score: float = Field(
+        default=0.0, ge=0, le=1, description="drop detections of this class below this score"
+    )
+    min_area_px: int = Field(default=0, ge=0, description="drop boxes smaller than this many pixels")
+    min_area_frac: float = Field(default=0.0, ge=0, le=1, description="drop boxes below this frame fraction")
+    min_hits: int = Field(default=1, ge=1, le=100, description="k: a track counts once it passed k of n")
+    hits_window: int = Field(
+        default=1, ge=1, le=100, description="n for min_hits: frames of a track looked back on"
+    )
 
     @model_validator(mode="after")
     def _k_of_n(self) -> ClassFilter:
@@ -89,62 +97,77 @@ class ClassFilter(_Rule):
 
 class RuleBase(_Rule):
     rule_id: Identifier = Field(description="rule id, unique per camera; the hub addresses rules by it")
-    enabled: bool = Field(True, description="disabled rules are validated but never run")
-    severity: Severity = Field(Severity.MEDIUM, description="severity of the alerts it raises")
-    cooldown_s: float = Field(60.0, ge=0, le=86_400, description="quiet time after an episode ends")
-    update_interval_s: float = Field(10.0, gt=0, le=86_400, description="at most one UPDATE per interval")
-    clear_after_s: float = Field(
-        3.0, ge=0, le=3600, description="the condition must be absent this long before the episode ENDs"
+    enabled: bool = Field(default=True, description="disabled rules are validated but never run")
+    severity: Severity = Field(default=Severity.MEDIUM, description="severity of the alerts it raises")
+    cooldown_s: float = Field(default=60.0, ge=0, le=86_400, description="quiet time after an episode ends")
+    update_interval_s: float = Field(
+        default=10.0, gt=0, le=86_400, description="at most one UPDATE per interval"
     )
-    schedule: ScheduleConfig | None = Field(None, description="when the rule is armed; absent means always")
+    clear_after_s: float = Field(
+        default=3.0, ge=0, le=3600,
+        description="the condition must be absent this long before the episode ENDs"
+    )
+    schedule: ScheduleConfig | None = Field(
+        default=None, description="when the rule is armed; absent means always"
+    )
 
 
 class _ZoneRule(RuleBase):
-    zone: Identifier | None = Field(None, description="zone id; absent means the whole frame")
-    classes: tuple[str, ...] = Field(("person",), min_length=1, description="class names the rule watches")
+    zone: Identifier | None = Field(default=None, description="zone id; absent means the whole frame")
+    classes: tuple[str, ...] = Field(
+        default=("person",), min_length=1, description="class names the rule watches"
+    )
 
 
 class IntrusionRule(_ZoneRule):
     kind: Literal["intrusion"]
-    alert_type: AlertType = Field(AlertType.INTRUSION, description="alert type raised")
-    severity: Severity = Field(Severity.HIGH, description="severity of the alerts it raises")
+    alert_type: AlertType = Field(default=AlertType.INTRUSION, description="alert type raised")
+    severity: Severity = Field(default=Severity.HIGH, description="severity of the alerts it raises")
 
 
 class LoiteringRule(_ZoneRule):
     kind: Literal["loitering"]
-    alert_type: AlertType = Field(AlertType.LOITERING, description="alert type raised")
+    alert_type: AlertType = Field(default=AlertType.LOITERING, description="alert type raised")
     dwell_s: float = Field(gt=0, le=86_400, description="a track staying longer than this loiters")
 
 
 class IllegalParkingRule(_ZoneRule):
     kind: Literal["illegal_parking"]
-    alert_type: AlertType = Field(AlertType.ILLEGAL_PARKING, description="alert type raised")
-    classes: tuple[str, ...] = Field(VEHICLE_CLASSES, min_length=1, description="vehicle class names")
+    alert_type: AlertType = Field(default=AlertType.ILLEGAL_PARKING, description="alert type raised")
+    classes: tuple[str, ...] = Field(default=VEHICLE_CLASSES, min_length=1, description="vehicle class names")
     stationary_s: float = Field(gt=0, le=86_400, description="stationary longer than this is parked")
 
 
 class CrowdingRule(_ZoneRule):
     kind: Literal["crowding"]
-    alert_type: AlertType = Field(AlertType.CROWDING, description="alert type raised")
+    alert_type: AlertType = Field(default=AlertType.CROWDING, description="alert type raised")
     min_count: int = Field(ge=1, le=1000, description="objects in the zone at once that make a crowd")
-    duration_s: float = Field(0.0, ge=0, le=86_400, description="the crowd must last this long")
+    duration_s: float = Field(default=0.0, ge=0, le=86_400, description="the crowd must last this long")
 
 
 class LineCrossingRule(RuleBase):
     kind: Literal["line_crossing"]
-    alert_type: AlertType = Field(AlertType.LINE_CROSSING, description="alert type raised")
+    alert_type: AlertType = Field(default=AlertType.LINE_CROSSING, description="alert type raised")
     line: Identifier = Field(description="line id")
-    classes: tuple[str, ...] = Field(("person",), min_length=1, description="class names the rule watches")
-    direction: LineDirection | None = Field(None, description="crossings that count; absent uses the line's")
-    clear_after_s: float = Field(0.0, ge=0, le=3600, description="a crossing is instantaneous: START and END")
+    classes: tuple[str, ...] = Field(
+        default=("person",), min_length=1, description="class names the rule watches"
+    )
+    direction: LineDirection | None = Field(
+        default=None, description="crossings that count; absent uses the line's"
+    )
+    clear_after_s: float = Field(
+        default=0.0, ge=0, le=3600, description="a crossing is instantaneous: START and END"
+    )
 
 
 class PresenceRule(_ZoneRule):
     kind: Literal["presence"]
-    alert_type: AlertType = Field(AlertType.PRESENCE, description="e.g. fire_smoke or exposed_garbage")
+    alert_type: AlertType = Field(
+        default=AlertType.PRESENCE, description="e.g. fire_smoke or exposed_garbage"
+    )
     classes: tuple[str, ...] = Field(min_length=1, description="class names whose presence is alerted")
-    min_hits: int = Field(3, ge=1, le=100, description="k: checks with the class present")
-    window_checks: int = Field(5, ge=1, le=100, description="n: the last n detector checks looked at")
+    min_hits: int = Field(default=3, ge=1, le=100, description="k: checks with the class present")
+    window_checks: int = Field(default=5, ge=1, le=100, description="n: the last n detector checks looked at")
 
     @model_validator(mode="after")
     def _k_of_n(self) -> PresenceRule:
@@ -155,9 +178,11 @@ class PresenceRule(_ZoneRule):
 
 class MotionRule(RuleBase):
     kind: Literal["motion"]
-    alert_type: AlertType = Field(AlertType.MOTION, description="alert type raised")
-    severity: Severity = Field(Severity.LOW, description="severity of the alerts it raises")
-    min_duration_s: float = Field(0.0, ge=0, le=3600, description="motion must last this long to START")
+    alert_type: AlertType = Field(default=AlertType.MOTION, description="alert type raised")
+    severity: Severity = Field(default=Severity.LOW, description="severity of the alerts it raises")
+    min_duration_s: float = Field(
+        default=0.0, ge=0, le=3600, description="motion must last this long to START"
+    )
 
 
 RuleConfig = Annotated[

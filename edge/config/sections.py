@@ -14,9 +14,13 @@ class Section(BaseModel):
 
 
 class LocationConfig(Section):
-    lat: float | None = Field(None, ge=-90, le=90, description="latitude in decimal degrees (WGS84)")
-    lon: float | None = Field(None, ge=-180, le=180, description="longitude in decimal degrees (WGS84)")
-    address: str | None = Field(None, max_length=200, description="street address or landmark, for people")
+    lat: float | None = Field(default=None, ge=-90, le=90, description="latitude in decimal degrees (WGS84)")
+    lon: float | None = Field(
+        default=None, ge=-180, le=180, description="longitude in decimal degrees (WGS84)"
+    )
+    address: str | None = Field(
+        default=None, max_length=200, description="street address or landmark, for people"
+    )
 
 
 class SourceConfig(Section):
@@ -24,11 +28,17 @@ class SourceConfig(Section):
         min_length=1,
         description="rtsp://..., http(s)://..., a video file path, or device:N for a local camera",
     )
-    realtime: bool = Field(True, description="play files at their native frame rate, like a live camera")
-    loop: bool = Field(False, description="restart a file source at its end")
-    fps_limit: float | None = Field(None, gt=0, le=120, description="decode at most this many frames/s")
-    reconnect_min_s: float = Field(1.0, gt=0, le=600, description="first reconnect delay after a failure")
-    reconnect_max_s: float = Field(30.0, gt=0, le=3600, description="reconnect delay cap (backoff)")
+    realtime: bool = Field(
+        default=True, description="play files at their native frame rate, like a live camera"
+    )
+    loop: bool = Field(default=False, description="restart a file source at its end")
+    fps_limit: float | None = Field(
+        default=None, gt=0, le=120, description="decode at most this many frames/s"
+    )
+    reconnect_min_s: float = Field(
+        default=1.0, gt=0, le=600, description="first reconnect delay after a failure"
+    )
+    reconnect_max_s: float = Field(default=30.0, gt=0, le=3600, description="reconnect delay cap (backoff)")
 
     @model_validator(mode="after")
     def _backoff_range(self) -> SourceConfig:
@@ -41,52 +51,69 @@ class SourceConfig(Section):
 
 
 class MotionConfig(Section):
-    enabled: bool = Field(True, description="gate inference on motion; off: detect every frame")
-    downscale_width_px: int = Field(320, ge=32, le=1920, description="width of the grey motion frame")
-    threshold: int = Field(25, ge=1, le=255, description="per-pixel grey difference that counts as change")
-    min_area_frac: float = Field(
-        0.002, ge=0, le=1, description="changed area, as a fraction of the frame, that counts as motion"
+    enabled: bool = Field(default=True, description="gate inference on motion; off: detect every frame")
+    downscale_width_px: int = Field(default=320, ge=32, le=1920, description="width of the grey motion frame")
+    threshold: int = Field(
+        default=25, ge=1, le=255, description="per-pixel grey difference that counts as change"
     )
-    masks: tuple[NormPolygon, ...] = Field((), description="normalised polygons motion ignores")
+    min_area_frac: float = Field(
+        default=0.002, ge=0, le=1,
+        description="changed area, as a fraction of the frame, that counts as motion"
+    )
+    masks: tuple[NormPolygon, ...] = Field(default=(), description="normalised polygons motion ignores")
     recheck_interval_s: float = Field(
-        10.0, gt=0, le=3600, description="detect a still scene at least this often (parked cars, smoke)"
+        default=10.0, gt=0, le=3600,
+        description="detect a still scene at least this often (parked cars, smoke)"
     )
 
 
 class DetectConfig(Section):
-    model: str | None = Field(None, description="ONNX model path overriding the gateway's default model")
-    detect_fps: float = Field(5.0, gt=0, le=60, description="at most this many frames/s go to the detector")
-    conf_threshold: float = Field(0.25, ge=0, le=1, description="detections below this score are dropped")
-    classes: tuple[str, ...] = Field((), description="class names to keep; empty keeps every class")
-    budget_ms: float = Field(
-        250.0, gt=0, le=60_000,
+    model: str | None = Field(
+        default=None, description="ONNX model path overriding the gateway's default model"
+    )
+    detect_fps: float = Field(
+        default=5.0, gt=0, le=60, description="at most this many frames/s go to the detector"
+    )
+    conf_threshold: float = Field(
+        default=0.25, ge=0, le=1, description="detections below this score are dropped"
+    )
+    classes: tuple[str, ...] = Field(default=(), description="class names to keep; empty keeps every class")
+    budget_ms: float = Field(default=250.0, gt=0, le=60_000,
         description="a frame older than this when its detect turn comes is skipped, never queued",
     )
 
 
 class TrackConfig(Section):
-    activation_threshold: float = Field(0.25, ge=0, le=1, description="score needed to start a new track")
-    matching_threshold: float = Field(0.8, gt=0, le=1, description="ByteTrack IoU matching threshold")
-    lost_buffer_s: float = Field(2.0, gt=0, le=120, description="a track unseen for longer than this ends")
-    stationary_window_s: float = Field(
-        3.0, gt=0, le=600, description="window over which anchor movement is measured for the stationary flag"
+    activation_threshold: float = Field(
+        default=0.25, ge=0, le=1, description="score needed to start a new track"
     )
-    stationary_max_move_frac: float = Field(
-        0.1, gt=0, le=2,
+    matching_threshold: float = Field(default=0.8, gt=0, le=1, description="ByteTrack IoU matching threshold")
+    lost_buffer_s: float = Field(
+        default=2.0, gt=0, le=120, description="a track unseen for longer than this ends"
+    )
+    stationary_window_s: float = Field(
+        default=3.0, gt=0, le=600,
+        description="window over which anchor movement is measured for the stationary flag"
+    )
+    stationary_max_move_frac: float = Field(default=0.1, gt=0, le=2,
         description="max anchor movement in the window, as a fraction of the box diagonal",
     )
 
 
 class HealthConfig(Section):
     offline_debounce_s: float = Field(
-        30.0, ge=0, le=86_400, description="raise camera_offline after the source is offline this long"
+        default=30.0, ge=0, le=86_400,
+        description="raise camera_offline after the source is offline this long"
     )
 
 
 class EvidenceConfig(Section):
-    jpeg_quality: int = Field(80, ge=10, le=100, description="snapshot JPEG quality")
-    max_width_px: int = Field(960, ge=64, le=8192, description="snapshots wider than this are scaled down")
-    draw_boxes: bool = Field(True, description="draw the event's boxes and labels on the snapshot")
+    jpeg_quality: int = Field(default=80, ge=10, le=100, description="snapshot JPEG quality")
+    max_width_px: int = Field(
+        default=960, ge=64, le=8192, description="snapshots wider than this are scaled down"
+    )
+    draw_boxes: bool = Field(default=True, description="draw the event's boxes and labels on the snapshot")
     privacy_regions: tuple[NormPolygon, ...] = Field(
-        (), description="normalised polygons blurred on every snapshot (windows, neighbouring gardens)"
+        default=(),
+        description="normalised polygons blurred on every snapshot (windows, neighbouring gardens)"
     )

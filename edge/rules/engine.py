@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from edge.config import CameraConfig, LineCrossingRule, MotionRule
 from edge.config.rules import RuleBase
@@ -68,7 +68,7 @@ class RuleEngine:
         ]
         self._warn_unknown_classes(rules)
 
-    def _warn_unknown_classes(self, rules: list[RuleBase]) -> None:
+    def _warn_unknown_classes(self, rules: Iterable[RuleBase]) -> None:
         known = set(self._class_names)
         for rule in rules:
             missing = [c for c in getattr(rule, "classes", ()) if c not in known]
