@@ -35,6 +35,7 @@ def write(tmp_path: Path, text: str, name: str = "gate-cam.yaml") -> Path:
 @pytest.mark.parametrize("path", [
     PROJECT_ROOT / "configs/cameras/demo.yaml",
     PROJECT_ROOT / "tests/fixtures/cameras/pedestrians.yaml",
+    PROJECT_ROOT / "tests/fixtures/cameras/all-rules.yaml",
 ])
 def test_shipped_camera_files_are_valid(path: Path) -> None:
     camera = load_camera_file(path)
@@ -46,6 +47,15 @@ def test_demo_camera_has_the_rules_the_demo_relies_on() -> None:
     assert camera.camera_id == "demo-cam"
     assert camera.source.url == "var/demo/sample.mp4" and camera.source.realtime and camera.source.loop
     assert {r.kind for r in camera.rules} >= {"intrusion", "loitering", "crowding", "motion"}
+
+
+def test_reference_file_uses_every_rule_kind() -> None:
+    camera = load_camera_file(PROJECT_ROOT / "tests/fixtures/cameras/all-rules.yaml")
+    kinds = {r.kind for r in camera.rules}
+    assert kinds == {"intrusion", "loitering", "illegal_parking", "crowding", "line_crossing", "presence",
+                     "motion"}
+    night = camera.rules[0].schedule
+    assert night is not None and night.windows[0].start.hour == 19 and night.windows[0].end.hour == 7
 
 
 def test_minimal_file_gets_defaults_for_every_section(tmp_path: Path) -> None:
