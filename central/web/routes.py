@@ -1,0 +1,89 @@
+"""Serve the console pages, their static assets and the message catalogue, and preview camera configs."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, HTTPException, Query
+from fastapi.responses import FileResponse, RedirectResponse
+from sse_starlette.sse import EventSourceResponse
+
+from central.api import stream_api
+from central.api.deps import HubDep, Installer
+from central.auth import AuthError
+from central.registry import validate_camera_config
+from central.states import Priority
+
+log = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+PAGES = {"login": "login.html", "operator": "operator.html", "installer": "installer.html",
+         "worker": "worker.html"}
+# The pages hold no data (everything comes from the API with a bearer token), so they may be cached
+# briefly; "no-cache" still makes the browser revalidate, so a hub upgrade is seen on the next load.
+_CACHE = {"Cache-Control": "no-cache"}
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse("/ui/login")
+
+
+@router.get("/ui")
+@router.get("/ui/")
+def ui_root() -> RedirectResponse:
+    return RedirectResponse("/ui/login")
+
+
+@router.get("/ui/{page}")
+def page(page: str) -> FileResponse:
+    """One console page: login, operator, installer or worker."""
+    name = PAGES.get(page)
+    if name is None:
+        raise HTTPException(404, f"page {page!r} not found: expected one of {', '.join(PAGES)}")
+    return FileResponse(STATIC_DIR / name, media_type="text/html", headers=_CACHE)
+
+
+@router.get("/ui/static/{path:path}")
+def static_file(path: str) -> FileResponse:
+    """A CSS, JavaScript, JSON or SVG asset from the static folder; nothing outside it."""
+    target = (STATIC_DIR / path).resolve()
+    if STATIC_DIR not in target.parents or not target.is_file():
+        raise HTTPException(404, f"static file {path!r} not found")
+    return FileResponse(target, headers=_CACHE)
+
+
+@router.post("/ui/api/camera-config/check", include_in_schema=True, tags=["consoles"],
+             responses={422: {"description": "the config breaks the edge's rules; detail names the field"}})
+def check_camera_config(
+    who: Installer,
+    camera_id: Annotated[str, Body(description="camera id the config is for")],
+    gateway_id: Annotated[str, Body(description="gateway that runs the camera")],
+    stream_url: Annotated[str, Body(description="stream URL (checked, never stored by this call)")],
+    config: Annotated[dict[str, Any], Body(description="edge camera config as POST /api/v1/cameras takes")],
+) -> dict[str, Any]:
+    """Check a camera config exactly as registration will (the edge's own models), without saving it."""
+    return {"ok": True, "config": validate_camera_config(camera_id, gateway_id, stream_url, config)}
+
+
+@router.get("/ui/api/stream", tags=["consoles"], response_class=EventSourceResponse)
+async def browser_stream(
+    hub: HubDep,
+    access_token: Annotated[str, Query(description="bearer token: EventSource cannot send headers")],
+    grid: str | None = None,
+    type: str | None = None,
+    priority: Priority | None = None,
+    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    after_id: Annotated[int | None, Query(ge=0, description="resume after this feed id")] = None,
+) -> EventSourceResponse:
+    """The hub's live feed for browsers: same events and resume rules, token taken from the query."""
+    if not access_token:
+        raise AuthError("not signed in: pass access_token from POST /api/v1/auth/token")
+    who = hub.tokens.verify(access_token)
+    hub.people.check_active(who)
+    return await stream_api.stream(hub, who, grid=grid, type=type, priority=priority,
+                                   last_event_id=last_event_id, after_id=after_id, max_events=None)

@@ -1,0 +1,43 @@
+// Sign-in page: get a token, then open the console that belongs to the user's role.
+import { login } from "./api.js";
+import { bindLanguageSwitch, loadLanguage, pickLanguage, t } from "./i18n.js";
+import { CONSOLE_OF_ROLE, current, saveToken } from "./session.js";
+import { checkInputs, showFormError } from "./ui.js";
+
+async function main() {
+  await loadLanguage(pickLanguage());
+  bindLanguageSwitch(document.getElementById("lang"));
+  const reason = new URLSearchParams(window.location.search).get("reason");
+  const notice = document.getElementById("login-notice");
+  if (reason) {
+    notice.dataset.i18n = `login.reason.${reason}`;
+    notice.textContent = t(`login.reason.${reason}`);
+    notice.hidden = false;
+  } else if (current()) {
+    window.location.assign(`/ui/${CONSOLE_OF_ROLE[current().role] || "login"}`);
+    return;
+  }
+  const form = document.getElementById("login-form");
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    if (!checkInputs(form)) return;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    try {
+      const session = saveToken(await login(form.username.value.trim(), form.password.value));
+      const home = CONSOLE_OF_ROLE[session.role];
+      if (!home) {
+        showFormError(form, t("login.no_console", { role: session.role }));
+        return;
+      }
+      window.location.assign(`/ui/${home}`);
+    } catch (exc) {
+      showFormError(form, exc.status === 401 || exc.status === 400 ? t("login.failed") : exc.message);
+      form.password.focus();
+    } finally {
+      button.disabled = false;
+    }
+  });
+}
+
+main();

@@ -1,0 +1,66 @@
+// The signed-in session: bearer token, role and expiry kept in sessionStorage; expiry sends you to login.
+const KEY = "gw.session";
+
+export const CONSOLE_OF_ROLE = {
+  admin: "operator",
+  operator: "operator",
+  installer: "installer",
+  grid_worker: "worker",
+  grid_leader: "worker",
+};
+
+function decodeClaims(token) {
+  const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+  const json = decodeURIComponent(
+    atob(part).split("").map((c) => "%" + c.charCodeAt(0).toString(16).padStart(2, "0")).join(""),
+  );
+  return JSON.parse(json);
+}
+
+export function saveToken(token) {
+  const claims = decodeClaims(token);
+  const session = {
+    token,
+    username: claims.name,
+    role: claims.role,
+    userId: Number(claims.sub),
+    expiresAt: claims.exp * 1000,
+  };
+  sessionStorage.setItem(KEY, JSON.stringify(session));
+  return session;
+}
+
+export function current() {
+  const raw = sessionStorage.getItem(KEY);
+  if (!raw) return null;
+  const session = JSON.parse(raw);
+  return session.expiresAt > Date.now() ? session : null;
+}
+
+export function token() {
+  const session = current();
+  return session ? session.token : null;
+}
+
+export function end(reason) {
+  sessionStorage.removeItem(KEY);
+  const query = reason ? `?reason=${encodeURIComponent(reason)}` : "";
+  window.location.assign(`/ui/login${query}`);
+}
+
+// Each console calls this first: no session -> login; a role that belongs elsewhere -> its own console.
+export function require(consoleName) {
+  const session = current();
+  if (!session) {
+    end(sessionStorage.getItem(KEY) ? "expired" : "");
+    return null;
+  }
+  const home = CONSOLE_OF_ROLE[session.role];
+  if (home !== consoleName && !(consoleName === "installer" && session.role === "admin")) {
+    window.location.assign(`/ui/${home || "login"}`);
+    return null;
+  }
+  // setTimeout overflows past 2^31 ms (~24 days): clamp, a page is never open that long.
+  window.setTimeout(() => end("expired"), Math.min(Math.max(session.expiresAt - Date.now(), 0), 2 ** 31 - 1));
+  return session;
+}
