@@ -29,19 +29,21 @@ TEXT_BGR = (255, 255, 255)
 
 def blur_regions(image_bgr: Image, regions: tuple[tuple[tuple[float, float], ...], ...]) -> Image:
     """A copy with every normalised polygon blurred beyond recognition (faces, windows, number plates)."""
-    if not regions:
-        return image_bgr.copy()
-    h, w = image_bgr.shape[:2]
-    mask = np.zeros((h, w), np.uint8)
-    for polygon in regions:
-        points = np.round(np.asarray(polygon, np.float32) * [w - 1, h - 1]).astype(np.int32)
-        cv2.fillPoly(mask, [points], 255)
-    # Shrinking 16x before blurring removes detail at any frame size (a plain small kernel would leave a
-    # face recognisable on a 4K frame) and costs far less than a huge kernel at full resolution.
-    small = cv2.resize(image_bgr, (max(1, w // 16), max(1, h // 16)), interpolation=cv2.INTER_AREA)
-    blurred = cv2.GaussianBlur(cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR), (15, 15), 0)
     out = image_bgr.copy()
-    out[mask > 0] = blurred[mask > 0]
+    if not regions:
+        return out
+    h, w = image_bgr.shape[:2]
+    polygons = [np.round(np.asarray(p, np.float32) * [w - 1, h - 1]).astype(np.int32) for p in regions]
+    x, y, rw, rh = cv2.boundingRect(np.concatenate(polygons))
+    mask = np.zeros((rh, rw), np.uint8)
+    cv2.fillPoly(mask, [p - [x, y] for p in polygons], 255)
+    # Only the regions' bounding box is processed. Shrinking it 16x before blurring removes detail at any
+    # frame size (a fixed kernel would leave a face recognisable on a 4K frame) and costs far less than a
+    # huge kernel at full resolution.
+    roi = out[y:y + rh, x:x + rw]
+    small = cv2.resize(roi, (max(1, rw // 16), max(1, rh // 16)), interpolation=cv2.INTER_AREA)
+    blurred = cv2.GaussianBlur(cv2.resize(small, (rw, rh), interpolation=cv2.INTER_LINEAR), (15, 15), 0)
+    roi[mask > 0] = blurred[mask > 0]
     return out
 
 

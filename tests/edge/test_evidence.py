@@ -126,3 +126,20 @@ def test_titles(objects: tuple, zone: str | None, title: str) -> None:
     event = RuleEvent(Phase.START, "e", "e", "r", AlertType.INTRUSION, Severity.LOW, "gate-cam", FRAME_TS,
                       zone_id=zone, objects=objects, count=len(objects) or None)
     assert alert_title(event, camera()) == title
+
+
+@pytest.mark.parametrize("region", [
+    ((0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)),      # the whole frame
+    ((0.99, 0.99), (1.0, 0.99), (1.0, 1.0)),               # a sliver in the corner
+    ((0.4, 0.4), (0.6, 0.4), (0.5, 0.6)),                  # a triangle mid-frame
+])
+def test_privacy_regions_of_any_size_only_change_their_area(region: tuple) -> None:
+    from edge.evidence import blur_regions
+
+    image = noise_image(320, 240)
+    out = blur_regions(image, (region,))
+    assert out.shape == image.shape and out.dtype == np.uint8
+    assert image[0, 0].tolist() == noise_image(320, 240)[0, 0].tolist()  # input untouched
+    mask = np.zeros((240, 320), np.uint8)
+    cv2.fillPoly(mask, [np.round(np.asarray(region) * [319, 239]).astype(np.int32)], 255)
+    assert (out[mask == 0] == image[mask == 0]).all()
