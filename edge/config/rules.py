@@ -120,33 +120,33 @@ class _ZoneRule(RuleBase):
 
 
 class IntrusionRule(_ZoneRule):
-    kind: Literal["intrusion"]
+    kind: Literal["intrusion"] = Field(description="a watched class enters the zone")
     alert_type: AlertType = Field(default=AlertType.INTRUSION, description="alert type raised")
     severity: Severity = Field(default=Severity.HIGH, description="severity of the alerts it raises")
 
 
 class LoiteringRule(_ZoneRule):
-    kind: Literal["loitering"]
+    kind: Literal["loitering"] = Field(description="a track stays in the zone longer than dwell_s")
     alert_type: AlertType = Field(default=AlertType.LOITERING, description="alert type raised")
     dwell_s: float = Field(gt=0, le=86_400, description="a track staying longer than this loiters")
 
 
 class IllegalParkingRule(_ZoneRule):
-    kind: Literal["illegal_parking"]
+    kind: Literal["illegal_parking"] = Field(description="a vehicle stands still in the zone > stationary_s")
     alert_type: AlertType = Field(default=AlertType.ILLEGAL_PARKING, description="alert type raised")
     classes: tuple[str, ...] = Field(default=VEHICLE_CLASSES, min_length=1, description="vehicle class names")
     stationary_s: float = Field(gt=0, le=86_400, description="stationary longer than this is parked")
 
 
 class CrowdingRule(_ZoneRule):
-    kind: Literal["crowding"]
+    kind: Literal["crowding"] = Field(description="min_count objects in the zone for duration_s")
     alert_type: AlertType = Field(default=AlertType.CROWDING, description="alert type raised")
     min_count: int = Field(ge=1, le=1000, description="objects in the zone at once that make a crowd")
     duration_s: float = Field(default=0.0, ge=0, le=86_400, description="the crowd must last this long")
 
 
 class LineCrossingRule(RuleBase):
-    kind: Literal["line_crossing"]
+    kind: Literal["line_crossing"] = Field(description="a track crosses the line in a counted direction")
     alert_type: AlertType = Field(default=AlertType.LINE_CROSSING, description="alert type raised")
     line: Identifier = Field(description="line id")
     classes: tuple[str, ...] = Field(
@@ -161,7 +161,7 @@ class LineCrossingRule(RuleBase):
 
 
 class PresenceRule(_ZoneRule):
-    kind: Literal["presence"]
+    kind: Literal["presence"] = Field(description="a class is seen in k of the last n checks")
     alert_type: AlertType = Field(
         default=AlertType.PRESENCE, description="e.g. fire_smoke or exposed_garbage"
     )
@@ -177,7 +177,7 @@ class PresenceRule(_ZoneRule):
 
 
 class MotionRule(RuleBase):
-    kind: Literal["motion"]
+    kind: Literal["motion"] = Field(description="the motion detector reports change (works without a model)")
     alert_type: AlertType = Field(default=AlertType.MOTION, description="alert type raised")
     severity: Severity = Field(default=Severity.LOW, description="severity of the alerts it raises")
     min_duration_s: float = Field(

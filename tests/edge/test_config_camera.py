@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import typing
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from edge.config import CameraConfig, IntrusionRule, LineDirection, load_camera_dir, load_camera_file
 from edge.errors import ConfigError
@@ -81,6 +83,28 @@ rules:
     assert "car" in parking.classes and parking.alert_type == "illegal_parking"
     assert presence.alert_type == "fire_smoke" and (presence.min_hits, presence.window_checks) == (3, 5)
     assert crossing.direction is None and camera.line("fence").direction is LineDirection.A_TO_B
+
+
+def _models(model: type[BaseModel], seen: set[type[BaseModel]]) -> set[type[BaseModel]]:
+    if model not in seen:
+        seen.add(model)
+        for field in model.model_fields.values():
+            stack = [field.annotation]
+            while stack:
+                tp = stack.pop()
+                stack.extend(typing.get_args(tp))
+                if isinstance(tp, type) and issubclass(tp, BaseModel):
+                    _models(tp, seen)
+    return seen
+
+
+def test_every_config_model_is_frozen_forbids_extra_keys_and_describes_every_field() -> None:
+    models = _models(CameraConfig, set())
+    assert len(models) > 15  # sections, geometry, every rule kind, schedule, filters
+    for model in models:
+        assert model.model_config.get("frozen") and model.model_config.get("extra") == "forbid", model
+        undescribed = [n for n, f in model.model_fields.items() if not f.description]
+        assert not undescribed, f"{model.__name__}: {undescribed}"
 
 
 def test_config_is_frozen(tmp_path: Path) -> None:
