@@ -7,12 +7,10 @@ from datetime import datetime, timedelta
 
 import jwt
 from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
 
 from central.errors import HubError
 from central.states import Role
-
-_hasher = PasswordHash.recommended()
-_DUMMY = _hasher.hash("not-a-password")
 
 
 class AuthError(HubError):
@@ -21,16 +19,22 @@ class AuthError(HubError):
     status_code = 401
 
 
-def hash_password(password: str) -> str:
-    return _hasher.hash(password)
+class Passwords:
+    """argon2id hashing with a configurable cost (production keeps pwdlib's recommended parameters)."""
 
+    def __init__(self, time_cost: int, memory_kib: int) -> None:
+        self._hasher = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib),))
+        self._dummy = self._hasher.hash("not-a-password")
 
-def verify_password(password: str, password_hash: str | None) -> bool:
-    """Check a password; with no hash, still spend the time so user names cannot be probed by timing."""
-    if password_hash is None:
-        _hasher.verify(password, _DUMMY)
-        return False
-    return _hasher.verify(password, password_hash)
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password: str, password_hash: str | None) -> bool:
+        """Check a password; with no hash, still spend the time so user names cannot be probed by timing."""
+        if password_hash is None:
+            self._hasher.verify(password, self._dummy)
+            return False
+        return self._hasher.verify(password, password_hash)
 
 
 @dataclass(frozen=True, slots=True)

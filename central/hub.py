@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from central.auth import TokenIssuer
+from central.auth import Passwords, TokenIssuer
 from central.cases import CaseService
 from central.clock import Clock, SystemClock
 from central.consumer import MqttIngest
@@ -51,10 +51,12 @@ class Hub:
             self.metrics,
         )
         self.cases = CaseService(self.db, self.dispatcher, self.clock, self.evidence)
-        self.people = People(self.db, self.tokens, self.clock)
+        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
+        self.people = People(self.db, self.tokens, passwords, self.clock)
         self.registry = Registry(
             self.db,
             Sealer(settings.data_dir),
+            passwords,
             self.clock,
             settings.data_dir / "mosquitto",
             publish_config=self._publish_config,

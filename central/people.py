@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from central.auth import AuthError, Principal, TokenIssuer, hash_password, verify_password
+from central.auth import AuthError, Passwords, Principal, TokenIssuer
 from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Area, Shift, User
@@ -53,8 +53,9 @@ def _user_public(user: User) -> UserPublic:
 
 
 class People:
-    def __init__(self, db: Database, tokens: TokenIssuer, clock: Clock) -> None:
+    def __init__(self, db: Database, tokens: TokenIssuer, passwords: Passwords, clock: Clock) -> None:
         self.db = db
+        self.passwords = passwords
         self.tokens = tokens
         self.clock = clock
 
@@ -95,7 +96,7 @@ class People:
                 raise Invalid(f"area_code: a {body.role.value} needs the area they work in")
             user = User(
                 username=body.username,
-                password_hash=hash_password(body.password.get_secret_value()),
+                password_hash=self.passwords.hash(body.password.get_secret_value()),
                 role=body.role.value,
                 display_name=body.display_name,
                 area_id=area_id,
@@ -140,7 +141,7 @@ class People:
                 User(
                     username="admin",
                     display_name="Administrator",
-                    password_hash=hash_password(password),
+                    password_hash=self.passwords.hash(password),
                     role=Role.ADMIN.value,
                     active=True,
                 )
@@ -152,7 +153,7 @@ class People:
     def sign_in(self, username: str, password: str) -> str:
         with self.db.session() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
-            ok = verify_password(password, user.password_hash if user else None)
+            ok = self.passwords.verify(password, user.password_hash if user else None)
             if user is None or not ok or not user.active:
                 log.warning("failed sign-in for %r", username)
                 raise AuthError("wrong username or password")

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central.auth import hash_password
+from central.auth import Passwords
 from central.broker_auth import write_broker_auth
 from central.clock import Clock
 from central.db.engine import Database
@@ -113,12 +113,14 @@ class Registry:
         self,
         db: Database,
         sealer: Sealer,
+        passwords: Passwords,
         clock: Clock,
         auth_dir: Path,
         publish_config: ConfigSink | None = None,
     ) -> None:
         self.db = db
         self.sealer = sealer
+        self.passwords = passwords
         self.clock = clock
         self.auth_dir = auth_dir
         self.publish_config = publish_config
@@ -147,7 +149,7 @@ class Registry:
                 User(
                     username=body.gateway_id,
                     display_name=f"gateway {body.gateway_id}",
-                    password_hash=hash_password(password),
+                    password_hash=self.passwords.hash(password),
                     role=Role.GATEWAY.value,
                     active=True,
                 )

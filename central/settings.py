@@ -131,6 +131,8 @@ class HubSettings(BaseModel):
     )
     token_ttl_s: int = Field(8 * 3600, ge=60, le=30 * 86400, description="access token lifetime")
     admin_password: SecretStr | None = Field(None, description="first admin's password; generated if unset")
+    argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id passes per password hash")
+    argon2_memory_kib: int = Field(65536, ge=64, le=1_048_576, description="argon2id memory per hash")
     cases: CaseSettings = Field(default_factory=CaseSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     metrics_public: bool = Field(False, description="serve /metrics without a token (for a scraper)")

@@ -87,6 +87,8 @@ def make_settings(tmp_path: Path, database: str, **overrides: Any) -> HubSetting
         database_url=url,
         mqtt_enabled=False,
         admin_password=ADMIN_PASSWORD,
+        argon2_time_cost=1,
+        argon2_memory_kib=64,
         jwt_secret="test-secret-" + "x" * 40,
     )
     values.update(overrides)
