@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from central.app import create_app
 from central.clock import ManualClock
-from tests.central.hubkit import Api, make_settings, populate
+from tests.central.hubkit import Api, database_url, make_settings, populate
 
 
 def _database_params() -> list[Any]:
@@ -31,9 +31,10 @@ def clock() -> ManualClock:
 @pytest.fixture
 def make_api(tmp_path: Path, database: str, clock: ManualClock) -> Iterator[Callable[..., Api]]:
     clients: list[TestClient] = []
+    url = database_url(database)  # every hub built in one test shares the database (replicas, restarts)
 
     def build(**overrides: Any) -> Api:
-        settings = make_settings(tmp_path, database, **overrides)
+        settings = make_settings(tmp_path, url, **overrides)
         client = TestClient(create_app(settings, clock=clock, start_workers=False))
         client.__enter__()
         clients.append(client)

@@ -80,8 +80,12 @@ def event(
     )
 
 
-def make_settings(tmp_path: Path, database: str, **overrides: Any) -> HubSettings:
-    url = postgres_url() if database == "postgres" else None
+def database_url(database: str) -> str | None:
+    """None (SQLite in the data folder) or a fresh PostgreSQL database on the session's cluster."""
+    return postgres_url() if database == "postgres" else None
+
+
+def make_settings(tmp_path: Path, url: str | None, **overrides: Any) -> HubSettings:
     values: dict[str, Any] = dict(
         data_dir=tmp_path / "hub",
         database_url=url,

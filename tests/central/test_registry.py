@@ -1,0 +1,210 @@
+"""Installer registry: gateways with one-time credentials and broker auth files, cameras validated by the
+edge's own config model with the stream URL sealed, sensors, and the gateway configuration it runs."""
+
+from __future__ import annotations
+
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from broker.launcher import mosquitto_binary
+from gridwatch.contracts import topics
+from gridwatch.errors import TransportError
+from gridwatch.mqtt import MqttClient
+from gridwatch.settings import MqttSettings
+from tests.central.hubkit import populate
+from tests.conftest import free_port
+
+
+@pytest.fixture
+def database() -> str:
+    return "sqlite"
+
+
+ZONES = {
+    "zones": [{"id": "gate", "polygon": [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9], [0.1, 0.9]]}],
+    "rules": [
+        {"rule_id": "r1", "kind": "intrusion", "zone": "gate", "classes": ["person"], "severity": "high"}
+    ],
+}
+
+
+def test_gateway_credentials_are_shown_once(api, world):
+    inst = api.as_("inst")
+    created = api.client.post("/api/v1/gateways", json={"gateway_id": "gw-9", "name": "North"}, headers=inst)
+    assert created.status_code == 201
+    body = created.json()
+    assert body["mqtt_username"] == "gw-9" and len(body["mqtt_password"]) >= 20
+    listed = api.client.get("/api/v1/gateways/gw-9", headers=inst).json()
+    assert "password" not in str(listed)
+    again = api.client.post("/api/v1/gateways", json={"gateway_id": "gw-9"}, headers=inst)
+    assert again.status_code == 409
+    assert again.json()["detail"] == "gateway 'gw-9' is already registered"
+
+
+def test_broker_auth_files_list_live_gateways(api, world):
+    folder = api.hub.settings.data_dir / "mosquitto"
+    passwd = (folder / "passwd").read_text()
+    assert passwd.startswith("gw-1:$7$101$")
+    assert "pattern readwrite gridwatch/%u/#" in (folder / "acl").read_text()
+    api.client.delete("/api/v1/gateways/gw-1", headers=api.as_("inst"))
+    assert (folder / "passwd").read_text() == ""
+
+
+@pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto is not installed")
+def test_generated_broker_credentials_work_on_a_real_mosquitto(api, world, tmp_path):
+    passwd = api.hub.settings.data_dir / "mosquitto" / "passwd"
+    port = free_port()
+    conf = tmp_path / "gw.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {passwd}\n"
+        f"acl_file {passwd.parent / 'acl'}\nuser root\n"
+    )
+    proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    try:
+        good = MqttClient(MqttSettings(port=port, username="gw-1", password=world["gateway_password"]))
+        deadline = time.monotonic() + 10
+        while True:  # until Mosquitto listens
+            try:
+                good.connect(timeout_s=5)
+                break
+            except TransportError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        good.close()
+        bad = MqttClient(MqttSettings(port=port, username="gw-1", password="wrong-password"))
+        with pytest.raises(TransportError, match="refused"):
+            bad.connect(timeout_s=5)
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def test_camera_stream_url_is_sealed_and_never_returned(api, world):
+    inst = api.as_("inst")
+    cameras = api.client.get("/api/v1/cameras", headers=inst).json()
+    assert cameras[0]["stream_url_set"] is True
+    assert "secret" not in str(cameras)
+    raw = (
+        sqlite3.connect(api.hub.settings.data_dir / "hub.db")
+        .execute("SELECT stream_url_encrypted FROM cameras")
+        .fetchone()[0]
+    )
+    assert "secret" not in raw and raw.startswith("gAAAA")  # a Fernet token
+    config = api.client.get(
+        "/api/v1/gateways/gw-1/config", headers=api.as_("gw-1", world["gateway_password"])
+    ).json()
+    assert config["cameras"][0]["source"]["url"] == "rtsp://u:secret@10.0.0.5/s"
+
+
+def test_camera_zones_and_rules_validated_by_edge_model(api, world):
+    inst = api.as_("inst")
+    good = api.client.post(
+        "/api/v1/cameras",
+        headers=inst,
+        json={"camera_id": "cam-5", "gateway_id": "gw-1", "stream_url": "rtsp://h/s", "config": ZONES},
+    )
+    assert good.status_code == 201, good.text
+    assert good.json()["config"]["zones"][0]["id"] == "gate"
+    bad_rules = {**ZONES, "rules": [{**ZONES["rules"][0], "zone": "nowhere"}]}
+    bad = api.client.post(
+        "/api/v1/cameras",
+        headers=inst,
+        json={"camera_id": "cam-6", "gateway_id": "gw-1", "stream_url": "rtsp://h/s", "config": bad_rules},
+    )
+    assert bad.status_code == 422
+    assert "camera cam-6" in bad.json()["detail"] and "nowhere" in bad.json()["detail"]
+    unknown_key = api.client.patch("/api/v1/cameras/cam-5", headers=inst, json={"config": {"colour": "red"}})
+    assert unknown_key.status_code == 422
+    assert "colour" in unknown_key.json()["detail"]
+
+
+def test_config_revision_bumps_and_is_fetchable(api, world):
+    gw = api.as_("gw-1", world["gateway_password"])
+    before = api.client.get("/api/v1/gateways/gw-1/config", headers=gw).json()
+    api.client.patch("/api/v1/cameras/cam-1", headers=api.as_("inst"), json={"config": ZONES})
+    after = api.client.get("/api/v1/gateways/gw-1/config", headers=gw).json()
+    assert after["revision"] == before["revision"] + 1
+    assert after["schema"] == "gateway-config/1"
+    assert [s["device_id"] for s in after["sensors"]] == ["smoke-1"]
+    inst = api.as_("inst")
+    api.client.post("/api/v1/gateways", json={"gateway_id": "gw-2"}, headers=inst)
+    other = api.client.get("/api/v1/gateways/gw-2/config", headers=gw)
+    assert other.status_code == 403
+
+
+@pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto is not installed")
+def test_config_change_is_published_retained(make_api, clock, mosquitto_broker):
+    mqtt = MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port)
+    api = make_api(mqtt=mqtt, mqtt_enabled=True)
+    api.hub.start()
+    try:
+        assert api.hub.mqtt.client.wait_connected(10)
+        populate(api, clock)
+        received = []
+        watcher = MqttClient(mqtt)
+        watcher.subscribe(topics.config("gw-1"), received.append)
+        watcher.connect()
+        deadline = time.monotonic() + 10
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.05)
+        watcher.close()
+        assert received and received[-1].retain
+        assert b'"gateway_id":"gw-1"' in received[-1].payload
+    finally:
+        api.hub.stop()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "detail"),
+    [
+        (
+            {"device_id": "s-2", "gateway_id": "gw-1", "kind": "smoke", "linked_camera_ids": ["cam-x"]},
+            422,
+            "linked_camera_ids: cameras ['cam-x'] are not registered",
+        ),
+        (
+            {"device_id": "s-2", "gateway_id": "gw-404", "kind": "smoke"},
+            404,
+            "gateway 'gw-404' is not registered",
+        ),
+        (
+            {"device_id": "smoke-1", "gateway_id": "gw-1", "kind": "smoke"},
+            409,
+            "sensor 'smoke-1' is already registered",
+        ),
+        (
+            {"device_id": "s-2", "gateway_id": "gw-1", "kind": "smoke", "area_code": "zz"},
+            422,
+            "area_code: no area with code 'zz'",
+        ),
+    ],
+)
+def test_sensor_registration_errors(api, world, body, status, detail):
+    answer = api.client.post("/api/v1/sensors", json=body, headers=api.as_("inst"))
+    assert answer.status_code == status
+    assert answer.json()["detail"].startswith(detail)
+
+
+def test_area_hierarchy_is_checked(api, world):
+    admin = api.as_("admin")
+    orphan = api.client.post(
+        "/api/v1/areas", headers=admin, json={"level": "grid", "code": "gx", "name": "X"}
+    )
+    assert orphan.status_code == 422
+    assert orphan.json()["detail"] == "parent_code: a grid needs a community as parent"
+    wrong = api.client.post(
+        "/api/v1/areas", headers=admin, json={"level": "grid", "code": "gx", "name": "X", "parent_code": "d1"}
+    )
+    assert wrong.json()["detail"] == "parent_code: 'd1' is not a community"
+    poly = {"type": "Polygon", "coordinates": [[[121.0, 31.0], [121.1, 31.0], [121.1, 31.1], [121.0, 31.0]]]}
+    api.client.post(
+        "/api/v1/areas",
+        headers=admin,
+        json={"level": "grid", "code": "g3", "name": "G3", "parent_code": "c1", "geojson": poly},
+    )
+    collection = api.client.get("/api/v1/areas.geojson", headers=api.as_("op")).json()
+    assert [f["properties"]["code"] for f in collection["features"]] == ["g3"]
