@@ -78,6 +78,11 @@ class Hub:
 
     def start(self) -> None:
         if self.mqtt is not None:
+            # Retained configs may have changed while the broker was away: publish them again on each
+            # (re)connect, off the network thread.
+            self.mqtt.client.on_connect = lambda: threading.Thread(
+                target=self._publish_all_configs, name="hub-config", daemon=True
+            ).start()
             self.mqtt.start()
         self._sweeper.start()
         log.info(
@@ -111,6 +116,11 @@ class Hub:
                 self.sweep_once()
             except Exception:  # noqa: BLE001 - a failed sweep is retried on the next tick
                 log.exception("SLA sweep failed")
+
+    def _publish_all_configs(self) -> None:
+        for gateway in self.registry.list_gateways():
+            if not gateway.retired:
+                self._publish_config(self.registry.gateway_config(gateway.gateway_id))
 
     def _publish_config(self, config: GatewayConfig) -> None:
         if self.mqtt is None:
