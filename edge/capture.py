@@ -210,7 +210,7 @@ class CaptureReader:
             except SourceError as exc:
                 self.last_error = str(exc)
                 self._set_state(Availability.OFFLINE, str(exc))
-                if self._wait_backoff(attempt):
+                if (self.spec.is_file and not self.spec.loop) or self._wait_backoff(attempt):
                     break
                 attempt += 1
                 continue

@@ -3,8 +3,8 @@
 
 The loop has two halves because inference is shared: ``on_frame`` runs on the camera's reader thread
 (motion gate, hand-off to the scheduler), ``on_detected`` on the inference thread once detections exist
-(track, rules, evidence, publish). Without a model the camera runs motion-only: ``motion_rules`` turn the
-motion verdict into rule events directly.
+(track, rules, evidence, publish). ``motion_rules`` turn each motion verdict into events of rules of kind
+motion; without a model that is all a camera runs (motion-only).
 """
 
 from __future__ import annotations
@@ -68,10 +68,14 @@ class CameraPipeline:
 
     def on_frame(self, frame: Frame) -> None:
         self.stats.count("captured")
+        if self._scheduler is not None and not self._scheduler.is_due(self.camera_id):
+            # the detect rate limit would drop this frame anyway: skip the motion check too
+            self.stats.count("skipped_rate")
+            return
         verdict = self._timed("motion", self._motion.check, frame.image_bgr, frame.captured_mono)
+        if self._stages.motion_rules is not None:  # rules of kind motion, with or without a model
+            self._emit(self._timed("rules", self._stages.motion_rules, verdict, frame), frame)
         if self._scheduler is None:
-            if self._stages.motion_rules is not None:
-                self._emit(self._timed("rules", self._stages.motion_rules, verdict, frame), frame)
             return
         if not verdict.needs_inference:
             self.stats.count("skipped_motion")

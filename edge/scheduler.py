@@ -9,6 +9,7 @@ camera is not rate limited (``detect_fps``), skips and counts frames already old
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -86,6 +87,8 @@ class InferenceScheduler:
         self._cond = threading.Condition()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._deliveries: queue.Queue[tuple[_Lane, DetectResult] | None] | None = None
+        self._delivery_thread: threading.Thread | None = None
 
     # -- cameras ------------------------------------------------------------------------------------
 
@@ -105,6 +108,12 @@ class InferenceScheduler:
                 self._order.remove(camera_id)
             self._cursor = 0
             self._cond.notify_all()
+
+    def is_due(self, camera_id: str, slack_s: float = 0.05) -> bool:
+        """Whether a frame of this camera submitted now would be taken within ``slack_s`` of its turn
+        (callers skip costly per-frame work, such as motion gating, for frames the rate limit would drop)."""
+        lane = self._lanes.get(camera_id)
+        return lane is not None and self._clock() + slack_s >= lane.next_allowed_s
 
     def counts(self, camera_id: str) -> LaneCounts:
         lane = self._lanes[camera_id]
@@ -176,12 +185,26 @@ class InferenceScheduler:
             lane.detected += 1
             result = DetectResult(frame, detections, times, wait_ms,
                                   (done - frame.captured_mono) * 1000.0, len(picked))
-            try:
-                lane.on_result(result)
-            except Exception:  # one camera's downstream failure never stops the others
-                log.exception("camera %s: handling detections of frame %d failed", lane.camera_id,
-                              frame.index)
+            if self._deliveries is not None:
+                self._deliveries.put((lane, result))  # bounded: a stuck downstream slows detection
+            else:
+                self._deliver(lane, result)
         return len(picked)
+
+    @staticmethod
+    def _deliver(lane: _Lane, result: DetectResult) -> None:
+        try:
+            lane.on_result(result)
+        except Exception:  # one camera's downstream failure never stops the others
+            log.exception("camera %s: handling detections of frame %d failed", lane.camera_id,
+                          result.frame.index)
+
+    def _deliver_loop(self, deliveries: queue.Queue[tuple[_Lane, DetectResult] | None]) -> None:
+        while True:
+            item = deliveries.get()
+            if item is None:
+                return
+            self._deliver(*item)
 
     # -- thread -------------------------------------------------------------------------------------
 
@@ -200,7 +223,14 @@ class InferenceScheduler:
             if not self._stop.is_set():
                 self.step()
 
-    def start(self) -> InferenceScheduler:
+    def start(self, *, deliver_async: bool = True) -> InferenceScheduler:
+        """Run scheduling on a thread. ``deliver_async``: hand results (track, rules, evidence, publish) to a
+        second thread, in order, so a JPEG encode or an outbox write never delays the next inference."""
+        if deliver_async:
+            self._deliveries = queue.Queue(maxsize=64)
+            self._delivery_thread = threading.Thread(target=self._deliver_loop, args=(self._deliveries,),
+                                                     name="detections", daemon=True)
+            self._delivery_thread.start()
         self._thread = threading.Thread(target=self._run, name="inference", daemon=True)
         self._thread.start()
         return self
@@ -211,3 +241,6 @@ class InferenceScheduler:
             self._cond.notify_all()
         if self._thread is not None:
             self._thread.join(timeout_s)
+        if self._deliveries is not None and self._delivery_thread is not None:
+            self._deliveries.put(None)
+            self._delivery_thread.join(timeout_s)

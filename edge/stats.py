@@ -37,13 +37,15 @@ class CameraStatsCollector:
         self._lock = threading.Lock()
         self._max = max_samples
         self._window_start = clock()
-        self._counts = dict.fromkeys(("captured", "skipped_motion", "skipped_budget", "bad", "detected"), 0)
+        self._counts = dict.fromkeys(
+            ("captured", "skipped_rate", "skipped_motion", "skipped_budget", "bad", "detected"), 0)
         self.totals = dict(self._counts)
         self._stages: dict[str, deque[float]] = {}
         self._frame_age: deque[float] = deque(maxlen=max_samples)
 
     def count(self, what: str, n: int = 1) -> None:
-        """Add ``n`` to a counter: captured, skipped_motion, skipped_budget, bad or detected."""
+        """Add ``n`` to a counter: captured, skipped_rate (not due for detection), skipped_motion,
+        skipped_budget, bad or detected."""
         with self._lock:
             self._counts[what] += n
             self.totals[what] += n

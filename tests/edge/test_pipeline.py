@@ -82,8 +82,9 @@ def test_still_frames_are_gated_and_a_walker_reaches_the_rules_and_the_publisher
     snap = pipeline.stats.snapshot()
     assert snap.frames_captured == 10
     assert snap.frames_skipped_motion == 4  # the still frames after the first look
-    assert [e[0] for e in recorder.published] == ["person"] * 5
-    assert [e[1] for e in recorder.published] == [5, 6, 7, 8, 9]
+    people = [e for e in recorder.published if e[0] == "person"]
+    assert [e[1] for e in people] == [5, 6, 7, 8, 9]
+    assert {e[0] for e in recorder.published} == {"person", "motion"}  # motion rules run beside the model
     stages = {"motion", "preprocess", "inference", "postprocess", "track", "rules", "evidence", "publish"}
     assert stages <= set(snap.stage_latency_ms)
     assert snap.inference_ms is not None and snap.inference_ms.p50 == 20.0
@@ -110,3 +111,21 @@ def test_verdict_of_motion_only_rules_is_a_motion_verdict() -> None:
                               CameraStatsCollector("gw-1", "cam-1"), scheduler=None)
     pipeline.on_frame(_frame(0, False))
     assert isinstance(seen[0], MotionVerdict)
+
+
+def test_frames_the_rate_limit_would_drop_skip_the_motion_check() -> None:
+    recorder = Recorder()
+    clock = [1000.0]
+    scheduler = InferenceScheduler(OnePersonDetector(), clock=lambda: clock[0])
+    stats = CameraStatsCollector("gw-1", "cam-1")
+    pipeline = CameraPipeline("cam-1", MotionGate(MotionConfig(downscale_width_px=80)), recorder.stages(),
+                              stats, scheduler=scheduler)
+    scheduler.add_camera("cam-1", detect_fps=5.0, budget_ms=1e9, on_result=pipeline.on_detected)
+    for index in range(10):  # 1 s of a 10 fps source with a walker, detect at most 5 fps
+        frame = _frame(index, True)
+        pipeline.on_frame(Frame(frame.camera_id, index, clock[0], clock[0], frame.image_bgr))
+        scheduler.step()
+        clock[0] += 0.1
+    assert stats.totals["detected"] == 5
+    assert stats.totals["skipped_rate"] == 5
+    assert len(stats.snapshot().stage_latency_ms) and stats.totals["captured"] == 10

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -170,3 +171,29 @@ def test_unknown_camera_is_refused() -> None:
     scheduler, _, _, _ = _scheduler(1, clock=Clock())
     with pytest.raises(KeyError, match="cam-9"):
         scheduler.submit(_frame(9, 0, 0.0))
+
+
+def test_threaded_scheduler_delivers_every_camera_in_order_off_the_inference_thread() -> None:
+    import threading
+
+    detector = FakeDetector(Clock())
+    scheduler = InferenceScheduler(detector)
+    seen: list[tuple[int, str]] = []
+    done = threading.Event()
+
+    def on_result(result: DetectResult) -> None:
+        seen.append((result.frame.index, threading.current_thread().name))
+        if result.frame.index == 19:
+            done.set()
+
+    scheduler.add_camera("cam-0", detect_fps=None, budget_ms=60_000, on_result=on_result)
+    scheduler.start()
+    try:
+        for i in range(20):
+            scheduler.submit(_frame(0, i, time.monotonic()), wait=True)  # every-frame mode: none replaced
+        assert done.wait(10)
+    finally:
+        scheduler.stop()
+    assert [i for i, _ in seen] == list(range(20))
+    assert {name for _, name in seen} == {"detections"}
+    assert scheduler.counts("cam-0").superseded == 0
