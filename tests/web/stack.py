@@ -127,6 +127,11 @@ class HubStack:
                  json={"starts_at": (now - timedelta(hours=1)).isoformat(),
                        "ends_at": (now + timedelta(hours=8)).isoformat()})
         self.api("POST", "gateways", json={"gateway_id": GATEWAY_ID, "name": "East gate box", "area_code": "g-0101"})
+        self.api("POST", "cameras", json={
+            "camera_id": CAMERA_ID, "gateway_id": GATEWAY_ID, "area_code": "g-0101", "name": "Gate camera",
+            "stream_url": "rtsp://viewer:secret@10.0.0.5/stream1", "location": {"lat": 31.2315, "lon": 121.4712},
+            "config": {"zones": [{"id": "gate", "polygon": [[0.2, 0.2], [0.8, 0.2], [0.8, 0.9], [0.2, 0.9]]}],
+                       "rules": [{"kind": "intrusion", "rule_id": "gate-intrusion", "zone": "gate"}]}})
         self.api("POST", "sensors", json={"device_id": SMOKE_SENSOR, "gateway_id": GATEWAY_ID, "kind": "smoke",
                                           "area_code": "g-0101", "location": {"lat": 31.2321, "lon": 121.4721}})
 

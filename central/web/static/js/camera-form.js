@@ -58,7 +58,12 @@ export class CameraForm {
     const kind = RULE_KINDS[f.querySelector("#r-kind").value];
     const shapes = this.editor.shapes.filter((s) => s.kind === kind.shape);
     const options = kind.shape === "zone" ? [el("option", { value: "", text: t("installer.whole_frame") })] : [];
-    f.querySelector("#r-shape").replaceChildren(...options, ...shapes.map((s) => el("option", { value: s.id, text: s.id })));
+    const select = f.querySelector("#r-shape");
+    const keep = select.value;
+    select.replaceChildren(...options, ...shapes.map((s) => el("option", { value: s.id, text: s.id })));
+    // Default to the shape drawn last: a rule is usually added right after drawing its zone or line.
+    const ids = shapes.map((s) => s.id);
+    select.value = ids.includes(keep) ? keep : (ids[ids.length - 1] || "");
     f.querySelector("#r-shape").disabled = kind.shape === null;
     f.querySelector("#r-param-field").hidden = kind.param === null;
     if (kind.param) f.querySelector("#r-param-label").textContent = t(`rule.param.${kind.param}`);

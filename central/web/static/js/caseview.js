@@ -169,9 +169,9 @@ export async function renderCase(container, caseId, { onChanged, workers }) {
     toast(t("case.note_added"), "ok");
     onChanged();
   });
-  container.replaceChildren(
-    el("h3", { text: `#${item.case_id} ${item.title}` }), facts(item, workers), actionBox, formSlot,
-    await snapshots(alerts), readings(alerts), reassign, note, audit(events));
+  const parts = [el("h3", { text: `#${item.case_id} ${item.title}` }), facts(item, workers), actionBox, formSlot,
+    await snapshots(alerts), readings(alerts), reassign, note, audit(events)];
+  container.replaceChildren(...parts.filter(Boolean));
   container.dataset.caseId = String(caseId);
   return item;
 }

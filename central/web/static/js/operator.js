@@ -90,9 +90,25 @@ function onFeed(kind, data) {
   cases.set(data.case_id, { ...cases.get(data.case_id), ...data });
   renderFeed(isNew ? data.case_id : null);
   if (isNew && passes(data, filters())) toast(t("operator.new_case", { id: data.case_id, title: data.title }));
-  if (selected === data.case_id && !document.querySelector("#case-view form textarea:focus, #case-view form input:focus")) {
-    select(data.case_id);
+  if (selected === data.case_id) {
+    if (caseViewBusy()) showStale(data.case_id);
+    else select(data.case_id);
   }
+}
+
+// Someone is typing in the case view (an open action form or a filled field): never re-render under them;
+// offer a refresh instead, so nothing typed is lost when the case changes meanwhile.
+function caseViewBusy() {
+  const view = document.getElementById("case-view");
+  return Boolean(view.querySelector("form[data-action]"))
+    || [...view.querySelectorAll("input, textarea")].some((input) => input.value.trim() !== "");
+}
+
+function showStale(caseId) {
+  const view = document.getElementById("case-view");
+  if (view.querySelector("#case-stale")) return;
+  view.prepend(el("p", { id: "case-stale", class: "notice", role: "status" }, t("case.changed"), " ",
+    el("button", { type: "button", text: t("case.refresh"), onclick: () => select(caseId) })));
 }
 
 function stateCell(state) {

@@ -49,12 +49,11 @@ export function clearErrors(form) {
 export function showFieldError(form, name, message) {
   const input = form.querySelector(`[name="${name}"]`);
   const slot = form.querySelector(`.field-error[data-for="${name}"]`);
-  if (input && slot) {
-    input.setAttribute("aria-invalid", "true");
-    slot.textContent = message;
-    return true;
-  }
-  return false;
+  if (!slot) return false;
+  // A list (zones, rules) has a message slot but no single input to mark.
+  if (input) input.setAttribute("aria-invalid", "true");
+  slot.textContent = message;
+  return true;
 }
 
 export function showFormError(form, message) {

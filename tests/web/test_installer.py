@@ -1,0 +1,130 @@
+"""Installer stories: a gateway with its one-time credentials, a camera whose zone is drawn with the mouse
+and reaches the gateway (retained config topic, validated by the edge's own loader), sensors, bad input."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from playwright.sync_api import expect
+
+from edge.config import parse_camera
+from gridwatch.contracts import topics
+from gridwatch.contracts.messages import GatewayConfig, decode
+from gridwatch.mqtt import MqttClient
+
+from .conftest import screenshot
+from .stack import HubStack
+
+GATEWAY = "gw-north-2"
+CAMERA = "cam-north"
+BOW_TIE = [(0.2, 0.2), (0.8, 0.8), (0.8, 0.2), (0.2, 0.8)]
+SQUARE = [(0.25, 0.3), (0.75, 0.3), (0.75, 0.9), (0.25, 0.9)]
+
+
+def _click_points(page: Any, points: list[tuple[float, float]]) -> None:
+    canvas = page.locator("#zone-canvas")
+    box = canvas.bounding_box()
+    for x, y in points:
+        canvas.click(position={"x": x * box["width"], "y": y * box["height"]})
+
+
+def _retained_config(stack: HubStack, gateway_id: str) -> GatewayConfig:
+    """What a gateway gets when it subscribes to its config topic (retained, so it arrives at once)."""
+    received: list[GatewayConfig] = []
+    done = threading.Event()
+
+    def on_message(message: Any) -> None:
+        received.append(decode(GatewayConfig, message.payload, topic=message.topic))
+        done.set()
+
+    client = MqttClient(stack.mqtt, client_id="test-gateway-north")
+    client.connect()
+    try:
+        client.subscribe(topics.config(gateway_id), on_message)
+        assert done.wait(5), f"no retained config on {topics.config(gateway_id)}"
+    finally:
+        client.close()
+    return received[-1]
+
+
+def test_gateway_camera_zone_and_sensor(console: Any, stack: HubStack) -> None:
+    page = console("ivan", expect_path="/ui/installer")
+
+    gateway = page.locator("#gateway-form")
+    gateway.locator("input[name=gateway_id]").fill(GATEWAY)
+    gateway.locator("select[name=area_code]").select_option("g-0102")
+    gateway.locator("button[type=submit]").click()
+    expect(page.locator("#credentials")).to_be_visible()
+    expect(page.locator("#cred-user")).to_have_text(GATEWAY)
+    assert len(page.locator("#cred-pass").inner_text()) >= 16
+    page.locator("#cred-done").click()
+    expect(page.locator("#credentials")).to_be_hidden()
+    expect(page.locator("#cred-pass")).to_have_text("")
+
+    form = page.locator("#camera-form")
+    form.locator("input[name=camera_id]").fill(CAMERA)
+    form.locator("select[name=gateway_id]").select_option(GATEWAY)
+    form.locator("input[name=stream_url]").fill("rtsp://viewer:secret@10.0.0.9/stream1")
+    form.locator("select[name=area_code]").select_option("g-0102")
+    form.locator("input[name='location.address']").fill("North gate, River Street 12")
+
+    # A crossed outline: the hub refuses it with the edge's own message, next to the zone list.
+    page.locator("#draw-zone").click()
+    _click_points(page, BOW_TIE)
+    page.locator("#finish-shape").click()
+    page.locator("#add-rule").click()
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".field-error[data-for=zones]")).to_contain_text("self-intersecting")
+    expect(form.locator("input[name=camera_id]")).to_have_value(CAMERA)
+    expect(form.locator("input[name='location.address']")).to_have_value("North gate, River Street 12")
+
+    # Redraw it properly, closing the polygon by clicking its first point again.
+    form.locator("#shape-list button").click()
+    page.locator("#draw-zone").click()
+    _click_points(page, [*SQUARE, SQUARE[0]])
+    expect(form.locator("#shape-list li")).to_have_count(1)
+    page.locator("#check-camera").click()
+    expect(page.locator(".toast", has_text="will accept")).to_be_visible()
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".toast", has_text=f"{CAMERA} saved")).to_be_visible()
+    expect(page.locator(f"#device-list tr[data-device={CAMERA}]")).to_be_visible()
+    screenshot(page, "installer-zone-saved")
+
+    # The gateway picks it up: retained on its config topic, valid for the edge's camera loader.
+    config = _retained_config(stack, GATEWAY)
+    camera = next(c for c in config.cameras if c["camera_id"] == CAMERA)
+    parsed = parse_camera(camera, f"gateway {GATEWAY} config")
+    assert parsed.source.url == "rtsp://viewer:secret@10.0.0.9/stream1"
+    assert [r.rule_id for r in parsed.rules] == ["intrusion-1"]
+    assert parsed.rules[0].zone == parsed.zones[0].id == "zone-1"
+    for (x, y), expected in zip(parsed.zones[0].polygon, SQUARE, strict=True):
+        assert abs(x - expected[0]) < 0.01 and abs(y - expected[1]) < 0.01
+    over_http = stack.api("GET", f"gateways/{GATEWAY}/config", "ivan")
+    assert over_http["revision"] == config.revision
+
+    # A sensor linked to the new camera; a bad id is caught in the browser, next to its field.
+    sensor = page.locator("#sensor-form")
+    sensor.locator("input[name=device_id]").fill("smoke north 1")
+    sensor.locator("select[name=gateway_id]").select_option(GATEWAY)
+    sensor.locator("button[type=submit]").click()
+    expect(sensor.locator(".field-error[data-for=device_id]")).to_contain_text("Letters, digits")
+    sensor.locator("input[name=device_id]").fill("smoke-n1")
+    sensor.locator(f"input[name=linked_camera_ids][value={CAMERA}]").check()
+    sensor.locator("button[type=submit]").click()
+    expect(page.locator("#device-list tr[data-device=smoke-n1]")).to_contain_text(CAMERA)
+
+
+def test_keyboard_draws_a_line(console: Any, stack: HubStack) -> None:
+    """The editor works without a mouse: arrows move the crosshair, Enter places points."""
+    page = console("ivan", expect_path="/ui/installer")
+    page.locator("#draw-line").focus()
+    page.keyboard.press("Enter")  # buttons are real buttons: Enter starts a line and focuses the canvas
+    expect(page.locator("#zone-canvas")).to_be_focused()
+    page.keyboard.press("Enter")
+    for _ in range(3):
+        page.keyboard.press("Shift+ArrowRight")
+    page.keyboard.press("Enter")
+    expect(page.locator("#shape-list li")).to_have_count(1)
+    expect(page.locator("#config-preview")).to_contain_text('"id": "line-1"')
+    expect(page.locator("#config-preview")).to_contain_text("0.65")
