@@ -12,6 +12,7 @@ it as ``<anchor-python> benchmarks/anchor_ultralytics.py MODE ...`` and reads on
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
@@ -112,6 +113,10 @@ def main(argv: list[str]) -> None:
     else:
         raise SystemExit(f"unknown mode {mode!r}: expected every-frame or capacity")
     sys.stdout.write(json.dumps(result) + "\n")
+    sys.stdout.flush()
+    # Reader and tracker threads may still sit inside OpenCV/ONNX Runtime: a normal interpreter exit
+    # would abort in their C++ destructors, so leave at once (the result is already written).
+    os._exit(0)
 
 
 if __name__ == "__main__":
