@@ -9,7 +9,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from central.api.deps import CurrentUser, HubDep
+from central.api.deps import MAX_ID, CurrentUser, HubDep, IdPath, IdQuery
 from central.states import CaseAction, CaseState, Priority
 from central.views import CaseEventPublic, CasePublic
 
@@ -47,9 +47,9 @@ def list_cases(
     who: CurrentUser,
     state: CaseState | None = None,
     priority: Priority | None = None,
-    area_id: int | None = None,
+    area_id: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
 ) -> list[CasePublic]:
     return hub.cases.list(
         who,
@@ -74,17 +74,17 @@ def my_tasks(hub: HubDep, who: CurrentUser) -> list[CasePublic]:
 
 
 @router.get("/cases/{case_id}", response_model=CasePublic, responses=_ERRORS)
-def get_case(hub: HubDep, who: CurrentUser, case_id: int) -> CasePublic:
+def get_case(hub: HubDep, who: CurrentUser, case_id: IdPath) -> CasePublic:
     return hub.cases.get(who, case_id)
 
 
 @router.get("/cases/{case_id}/events", response_model=list[CaseEventPublic], responses=_ERRORS)
-def case_history(hub: HubDep, who: CurrentUser, case_id: int) -> list[CaseEventPublic]:
+def case_history(hub: HubDep, who: CurrentUser, case_id: IdPath) -> list[CaseEventPublic]:
     return [CaseEventPublic.of(e) for e in hub.cases.history(who, case_id)]
 
 
 @router.post("/cases/{case_id}/reassign", response_model=CasePublic, responses=_ERRORS)
-def reassign(hub: HubDep, who: CurrentUser, case_id: int, body: ReassignBody) -> CasePublic:
+def reassign(hub: HubDep, who: CurrentUser, case_id: IdPath, body: ReassignBody) -> CasePublic:
     return hub.cases.reassign(who, case_id, body.username, body.note)
 
 
@@ -102,7 +102,7 @@ def reassign(hub: HubDep, who: CurrentUser, case_id: int, body: ReassignBody) ->
 async def feedback(
     hub: HubDep,
     who: CurrentUser,
-    case_id: int,
+    case_id: IdPath,
     note: Annotated[str | None, Form(max_length=2000)] = None,
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> FeedbackAnswer:
@@ -120,14 +120,14 @@ async def feedback(
     response_class=FileResponse,
     responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "no such evidence"}},
 )
-def evidence(hub: HubDep, who: CurrentUser, evidence_id: int) -> FileResponse:
+def evidence(hub: HubDep, who: CurrentUser, evidence_id: IdPath) -> FileResponse:
     path, content_type = hub.cases.evidence_file(who, evidence_id)
     return FileResponse(path, media_type=content_type)
 
 
 @router.post("/cases/{case_id}/{action}", response_model=CasePublic, responses=_ERRORS)
 def act(
-    hub: HubDep, who: CurrentUser, case_id: int, action: CaseAction, body: ActionBody | None = None
+    hub: HubDep, who: CurrentUser, case_id: IdPath, action: CaseAction, body: ActionBody | None = None
 ) -> CasePublic:
     """register, reject (note required), dispatch, accept, handle, close (optional score), send_back."""
     body = body or ActionBody()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from fastapi.security import OAuth2PasswordBearer
 
 from central.auth import AuthError, Principal
@@ -53,3 +53,8 @@ Staff = Annotated[Principal, Depends(require(Role.OPERATOR))]
 Installer = Annotated[Principal, Depends(require(Role.INSTALLER, Role.OPERATOR))]
 InstallerOnly = Annotated[Principal, Depends(require(Role.INSTALLER))]
 Admin = Annotated[Principal, Depends(require())]
+
+
+MAX_ID = 2**63 - 1  # the largest id a BIGINT (and SQLite INTEGER) column holds
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from central.api.deps import HubDep, Staff, require
+from central.api.deps import HubDep, IdQuery, Staff, require
 from central.auth import Principal
 from central.errors import Forbidden
 from central.states import Role
@@ -53,7 +53,7 @@ def post_event(hub: HubDep, principal: Poster, event: AlertEvent) -> IngestAnswe
 def list_alerts(
     hub: HubDep,
     principal: Staff,
-    case_id: int | None = None,
+    case_id: IdQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertPublic]:
     return hub.cases.alerts(case_id=case_id, limit=limit)

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
-from central.api.deps import Admin, CurrentUser, HubDep, Installer, Staff
+from central.api.deps import Admin, CurrentUser, HubDep, IdPath, Installer, Staff
 from central.db.models import Camera, Sensor
 from central.errors import Forbidden
 from central.schemas import (
@@ -71,7 +71,7 @@ def list_users(hub: HubDep, who: Staff, role: Role | None = None) -> list[UserPu
 
 
 @router.post("/users/{user_id}/shifts", response_model=ShiftPublic, status_code=201, responses=_NF)
-def add_shift(hub: HubDep, who: Staff, user_id: int, body: ShiftCreate) -> ShiftPublic:
+def add_shift(hub: HubDep, who: Staff, user_id: IdPath, body: ShiftCreate) -> ShiftPublic:
     return hub.people.add_shift(user_id, body)
 
 

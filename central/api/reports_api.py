@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 
 from central import kpis, open311
-from central.api.deps import HubDep, current_principal, require
+from central.api.deps import HubDep, IdQuery, current_principal, require
 from central.auth import Principal
 from central.errors import NotFound
 from central.states import Role
@@ -18,7 +18,7 @@ Reader = Annotated[Principal, Depends(require(Role.OPERATOR, Role.GRID_LEADER))]
 
 
 @router.get("/api/v1/kpis", response_model=kpis.KpiReport)
-def kpi_report(hub: HubDep, who: Reader, area_id: int | None = None) -> kpis.KpiReport:
+def kpi_report(hub: HubDep, who: Reader, area_id: IdQuery = None) -> kpis.KpiReport:
     return kpis.report(hub.db, hub.clock.now(), area_id)
 
 

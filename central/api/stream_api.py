@@ -13,7 +13,7 @@ from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
 from central import feed
-from central.api.deps import CurrentUser, HubDep
+from central.api.deps import MAX_ID, CurrentUser, HubDep
 from central.auth import Principal
 from central.errors import Forbidden
 from central.hub import Hub
@@ -53,7 +53,7 @@ def _read(hub: Hub, after: int, flt: feed.FeedFilter, limit: int) -> list[FeedIt
 def feed_page(
     hub: HubDep,
     who: CurrentUser,
-    after_id: Annotated[int, Query(ge=0)] = 0,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID)] = 0,
     grid: str | None = None,
     type: str | None = None,
     priority: Priority | None = None,
@@ -74,9 +74,9 @@ async def stream(
     grid: str | None = None,
     type: str | None = None,
     priority: Priority | None = None,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_ID)] = None,
     after_id: Annotated[
-        int | None, Query(ge=0, description="start after this id (or send Last-Event-ID)")
+        int | None, Query(ge=0, le=MAX_ID, description="start after this id (or send Last-Event-ID)")
     ] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100000, description="close after this many")] = None,
 ) -> EventSourceResponse:

@@ -18,8 +18,9 @@ def database() -> str:
 def _sse(api, user, params=None, headers=None):
     """Read a bounded SSE stream to its end; return (id, event, data) triples."""
     items, current = [], {}
-    with api.client.stream("GET", "/api/v1/stream", params=params,
-                           headers={**api.as_(user), **(headers or {})}) as response:
+    with api.client.stream(
+        "GET", "/api/v1/stream", params=params, headers={**api.as_(user), **(headers or {})}
+    ) as response:
         assert response.status_code == 200
         assert response.headers["content-type"].startswith("text/event-stream")
         for line in response.iter_lines():

@@ -68,8 +68,13 @@ def test_gateway_last_will_opens_a_gateway_case(mqtt_hub):
     api, publisher = mqtt_hub
     offline = GatewayStatus(gateway_id="gw-1", state=Availability.OFFLINE, ts=utc_now(), reason="last will")
     assert publisher.publish(topics.gateway_status("gw-1"), encode(offline), retain=True, wait_s=5)
-    case = _wait(lambda: [c for c in api.client.get("/api/v1/cases", headers=api.as_("op")).json()
-                          if c["alert_type"] == "gateway_offline"])[0]
+    case = _wait(
+        lambda: [
+            c
+            for c in api.client.get("/api/v1/cases", headers=api.as_("op")).json()
+            if c["alert_type"] == "gateway_offline"
+        ]
+    )[0]
     assert case["source_id"] == "gw-1" and "last will" in case["title"]
     # While it is offline, a camera offline alert folds into the gateway's case.
     answer = api.post_event(event("cam-1", AlertType.CAMERA_OFFLINE))

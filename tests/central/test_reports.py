@@ -18,7 +18,8 @@ def test_open311_services_and_requests(api, world):
     op = api.as_("op")
     services = api.client.get("/open311/v2/services.json", headers=op).json()
     assert {"service_code": "smoke_alarm", "group": "public safety"}.items() <= next(
-        s for s in services if s["service_code"] == "smoke_alarm").items()
+        s for s in services if s["service_code"] == "smoke_alarm"
+    ).items()
     requests = api.client.get("/open311/v2/requests.json", headers=op).json()
     assert requests[0]["service_request_id"] == str(case_id)
     assert (requests[0]["status"], requests[0]["lat"], requests[0]["long"]) == ("open", 31.2, 121.5)
@@ -38,6 +39,15 @@ def test_metrics_need_staff_token_and_count_ingest(api, world):
 
 def test_openapi_lists_every_resource(api):
     paths = api.client.get("/openapi.json").json()["paths"]
-    for path in ("/api/v1/events", "/api/v1/cases/{case_id}/{action}", "/api/v1/stream", "/api/v1/gateways",
-                 "/api/v1/cameras", "/api/v1/sensors", "/api/v1/kpis", "/open311/v2/requests.json", "/health"):
+    for path in (
+        "/api/v1/events",
+        "/api/v1/cases/{case_id}/{action}",
+        "/api/v1/stream",
+        "/api/v1/gateways",
+        "/api/v1/cameras",
+        "/api/v1/sensors",
+        "/api/v1/kpis",
+        "/open311/v2/requests.json",
+        "/health",
+    ):
         assert path in paths
