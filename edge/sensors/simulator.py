@@ -166,7 +166,10 @@ class SensorSimulator:
     def _advance(self, d: SimDevice, t: float) -> None:
         rng, s = self._rng, self.scenario
         d.seq += 1
-        d.battery_pct = max(0.0, d.battery_pct - (0.5 * 0.1 if s is Scenario.BATTERY_DYING else 0.0001))
+        if s is Scenario.BATTERY_DYING:
+            d.battery_pct = max(0.0, 26.0 - 0.5 * t)
+        else:
+            d.battery_pct = max(0.0, d.battery_pct - 0.0001)  # slow drain per message
         if d.kind is DeviceKind.SMOKE_DETECTOR:
             d.smoke_state = SmokeState.CLEAR
             if (
