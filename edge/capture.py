@@ -286,7 +286,9 @@ class CaptureReader:
                 if self._stop.wait(max(0.0, next_due - time.monotonic())):
                     return got_any
                 now = time.monotonic()
-            next_due = max(next_due + interval_s, now) if interval_s else now
+            # Keep to the source's schedule on average (a late frame shortens the next wait); after a stall
+            # of over a second start a fresh schedule rather than bursting to catch up.
+            next_due = next_due + interval_s if interval_s and now - next_due < 1.0 else now + interval_s
             got_any = True
             self._set_state(Availability.ONLINE, "frames arriving")
             frame = Frame(self.camera_id, self._index, time.time(), now, image)
