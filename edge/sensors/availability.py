@@ -61,6 +61,18 @@ class HeartbeatMonitor:
                 )
         return changes
 
+    def hold(self, now: float) -> None:
+        """Treat every device as heard now: used while the gateway itself cannot hear anyone (broker lost),
+        so reconnecting gives each device a full expiry period instead of one offline alert per device."""
+        for device_id in self._reference:
+            self._reference[device_id] = max(self._reference[device_id], now)
+
+    def set_devices(self, expiry_s: dict[str, float], now: float) -> None:
+        """Follow a new registry: new devices count from ``now``, removed ones are forgotten."""
+        self._expiry_s = dict(expiry_s)
+        self._reference = {d: self._reference.get(d, now) for d in expiry_s}
+        self._offline &= set(expiry_s)
+
     def offline(self) -> frozenset[str]:
         return frozenset(self._offline)
 

@@ -98,6 +98,17 @@ class SensorProcessor:
         self._alerts += len(alerts)
         return alerts
 
+    def use_registry(self, registry: Registry, now: float | None = None) -> None:
+        """Switch to a new registry (e.g. a new ``GatewayConfig`` revision from the hub) without a restart;
+        alarm state of devices that stay registered is kept."""
+        now = self._clock() if now is None else now
+        self._registry = registry
+        self._monitor.set_devices({d: r.heartbeat_expiry_s for d, r in registry.devices().items()}, now)
+
+    def hold_heartbeats(self, now: float | None = None) -> None:
+        """The gateway lost its broker: silence is ours, not the devices'; restart their expiry clocks."""
+        self._monitor.hold(self._clock() if now is None else now)
+
     def stats(self) -> ProcessorStats:
         return ProcessorStats(
             self._accepted,

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, ConfigDict, Field
@@ -97,7 +98,7 @@ class SensorReader:
         self._thread: threading.Thread | None = None
         self._backpressure = 0
         self._publish_errors = 0
-        self._outcomes = {}  # type: dict[str, object]
+        self._outcomes: dict[str, Any] = {}  # Prometheus children per outcome label, cached
         self._alerts_counter = ALERTS.labels(gateway_id)
         self._depth_gauge = QUEUE_DEPTH.labels(gateway_id)
 
@@ -114,8 +115,18 @@ class SensorReader:
         self._thread.start()
         self._client.subscribe(topics.all_sensor_up(self.gateway_id), self._enqueue)
         self._client.subscribe(topics.all_sensor_status(self.gateway_id), self._enqueue)
-        self._client.connect(connect_timeout_s)
+        try:
+            self._client.connect(connect_timeout_s)
+        except Exception:
+            self._queue.put(_STOP)
+            self._thread.join(5.0)
+            self._thread = None
+            raise
         return self
+
+    def use_registry(self, registry: Registry) -> None:
+        """Apply a new registry (the hub's registration seam); takes effect from the next message."""
+        self._queue.put(("registry", registry))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Disconnect, then let the worker finish what is queued."""
@@ -153,13 +164,17 @@ class SensorReader:
             if item is _STOP:
                 return
             try:
-                if item is not None:
+                if isinstance(item, tuple) and item[0] == "registry":
+                    self.processor.use_registry(item[1])
+                elif item is not None:
                     topic, payload, received_ts = item  # type: ignore[misc]
                     outcome = self.processor.handle(topic, payload, received_ts)
                     self._count(outcome.rejected.value if outcome.rejected else "accepted")
                     self._publish(outcome.alerts)
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + self.config.tick_interval_s
+                    if not self._client.connected:
+                        self.processor.hold_heartbeats()  # we hear nobody: not the devices' fault
                     self._publish(tuple(self.processor.tick()))
                     self._depth_gauge.set(self._queue.qsize())
             except Exception:  # noqa: BLE001 - one bad message must never stop the reader
@@ -169,7 +184,7 @@ class SensorReader:
         child = self._outcomes.get(outcome)
         if child is None:
             child = self._outcomes[outcome] = MESSAGES.labels(self.gateway_id, outcome)
-        child.inc()  # type: ignore[attr-defined]
+        child.inc()
 
     def _publish(self, alerts: tuple) -> None:
         for alert in alerts:

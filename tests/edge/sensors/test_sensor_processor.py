@@ -121,3 +121,24 @@ def test_device_status_announcements() -> None:
     assert (back.phase, back.episode_id) == (Phase.END, alert.episode_id)
     wrong = encode(SensorStatus(device_id="sd-1", state="online", ts=utc_now()))
     assert proc.handle(topics.sensor_status(GW, "mh-1"), wrong).rejected == "device_mismatch"
+
+
+def test_broker_loss_holds_heartbeats() -> None:
+    proc = _processor()
+    proc.hold_heartbeats(T0 + 50)  # the gateway heard nobody until t=50 (its broker was away)
+    assert proc.tick(T0 + 61) == []
+    assert [a.source_id for a in proc.tick(T0 + 111)] == ["sd-1"]
+
+
+def test_new_registry_from_the_hub_keeps_running_alarms() -> None:
+    proc = _processor()
+    (start,) = proc.handle(topics.sensor_up(GW, "sd-1"), _smoke("ALARM"), now=T0 + 1).alerts
+    assert proc.handle(topics.sensor_up(GW, "sd-9"), _smoke("ALARM")).rejected == "unknown_device"
+    hub_sensors = [{"device_id": d, "kind": "smoke_detector", "vendor": "acme"} for d in ("sd-1", "sd-9")]
+    proc.use_registry(registry_from_data(hub_sensors, source="GatewayConfig rev 2"), now=T0 + 2)
+    nine = _smoke("ALARM").replace(b'"sd-1"', b'"sd-9"')
+    (nine_start,) = proc.handle(topics.sensor_up(GW, "sd-9"), nine, now=T0 + 3).alerts
+    assert nine_start.phase is Phase.START
+    (end,) = proc.handle(topics.sensor_up(GW, "sd-1"), _smoke("NORMAL"), now=T0 + 4).alerts
+    assert end.episode_id == start.episode_id
+    assert proc.handle(topics.sensor_up(GW, "mh-1"), b"id=mh-1;ang=1;open=0;t=1").rejected == "unknown_device"

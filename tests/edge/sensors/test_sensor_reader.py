@@ -213,3 +213,51 @@ def test_fuzz_every_good_alarm_arrives_exactly_once(broker: RunningBroker, gatew
     assert stats.rejected == expected
     assert stats.accepted == len(good)
 
+
+
+class SlowPublisher:
+    """Stands in for AlertPublisher: blocks on the first alert until released, to fill the reader's queue."""
+
+    def __init__(self) -> None:
+        self.release = threading.Event()
+        self.alerts: list[AlertEvent] = []
+
+    def publish(self, alert: AlertEvent) -> bool:
+        self.release.wait(30)
+        self.alerts.append(alert)
+        return True
+
+
+def test_full_queue_applies_backpressure_and_loses_nothing(mosquitto_broker: RunningBroker) -> None:
+    from prometheus_client import REGISTRY
+
+    settings = MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port)
+    sensors = [{"device_id": f"sd-{n}", "kind": "smoke_detector", "vendor": "acme"} for n in range(50)]
+    slow = SlowPublisher()
+    reader = SensorReader(settings, GW, registry_from_data(sensors, source="test"), slow,  # type: ignore[arg-type]
+                          ReaderConfig(queue_size=10)).start()
+    device = MqttClient(settings)
+    device.connect()
+    try:
+        device.publish(topics.sensor_up(GW, "sd-0"), _smoke("sd-0", "ALARM").encode())  # worker blocks on it
+        for n in range(50):
+            for state in ("NORMAL", "ALARM", "ALARM"):
+                device.publish(topics.sensor_up(GW, f"sd-{n}"), _smoke(f"sd-{n}", state).encode())
+        deadline = time.monotonic() + 20
+        while reader.stats().backpressure_waits == 0:
+            assert time.monotonic() < deadline, reader.stats()
+            time.sleep(0.05)
+        slow.release.set()
+        while reader.stats().processor.accepted < 151:
+            assert time.monotonic() < deadline, reader.stats()
+            time.sleep(0.05)
+        starts = [a.source_id for a in slow.alerts if a.phase is Phase.START]
+        # sd-0: ALARM (start), NORMAL (end), ALARM (start again); every other detector starts once
+        assert sorted(starts) == sorted(["sd-0"] + [f"sd-{n}" for n in range(50)])
+    finally:
+        slow.release.set()
+        device.close()
+        reader.stop()
+    accepted = REGISTRY.get_sample_value("gridwatch_sensor_messages_total",
+                                         {"gateway_id": GW, "outcome": "accepted"})
+    assert accepted is not None and accepted >= 151
