@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, HTTPException, Query
 from fastapi.responses import FileResponse, RedirectResponse
 from sse_starlette.sse import EventSourceResponse
+from starlette.concurrency import run_in_threadpool
 
+from central import feed
 from central.api import stream_api
 from central.api.deps import HubDep, Installer
 from central.auth import AuthError
+from central.hub import Hub
 from central.registry import validate_camera_config
 from central.states import Priority
 
@@ -85,5 +89,25 @@ async def browser_stream(
         raise AuthError("not signed in: pass access_token from POST /api/v1/auth/token")
     who = hub.tokens.verify(access_token)
     hub.people.check_active(who)
-    return await stream_api.stream(hub, who, grid=grid, type=type, priority=priority,
-                                   last_event_id=last_event_id, after_id=after_id, max_events=None)
+    start = last_event_id if last_event_id is not None else after_id
+    if start is None:
+        start = await run_in_threadpool(_latest_feed_id, hub)
+    response = await stream_api.stream(hub, who, grid=grid, type=type, priority=priority,
+                                       last_event_id=None, after_id=start, max_events=None)
+    # A page that has not received any event yet still needs a place to resume from: the first event,
+    # "hello", carries the feed id the stream starts after, so the browser's own reconnect sends it back
+    # as Last-Event-ID and nothing published during an outage is missed.
+    events = response.body_iterator
+
+    async def with_hello() -> AsyncIterator[dict[str, str]]:
+        yield {"id": str(start), "event": "hello", "data": "{}"}
+        async for event in events:
+            yield event
+
+    response.body_iterator = with_hello()
+    return response
+
+
+def _latest_feed_id(hub: Hub) -> int:
+    with hub.db.session() as session:
+        return feed.latest_id(session)

@@ -1,4 +1,4 @@
-"""Fixtures for the console tests: one real broker + hub per module, Debian's Chromium driven by Playwright."""
+"""Console test fixtures: one real broker + hub per module, Debian's Chromium driven by Playwright."""
 
 from __future__ import annotations
 
@@ -14,8 +14,14 @@ from gridwatch.settings import MqttSettings
 from .stack import ADMIN_PASSWORD, PASSWORD, HubStack
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 960}
@@ -39,7 +45,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HubStack]:
     if mosquitto_binary() is None:
         pytest.skip("mosquitto is not installed")
     base = tmp_path_factory.mktemp("web")
-    broker = start_broker(BrokerSettings(port=_free_port(), data_dir=base / "broker", kind=BrokerKind.MOSQUITTO))
+    broker = start_broker(
+        BrokerSettings(port=_free_port(), data_dir=base / "broker", kind=BrokerKind.MOSQUITTO)
+    )
     hub = HubStack(base_dir=base, mqtt=MqttSettings(host=broker.host, port=broker.port), port=_free_port())
     try:
         hub.start()
@@ -70,15 +78,22 @@ def console(browser: Any, stack: HubStack) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     pages: list[Any] = []
 
-    def open_console(username: str, viewport: dict[str, int] | None = None, locale: str = "en-GB",
-                     expect_path: str | None = None, **context_args: Any) -> Any:
-        context = browser.new_context(viewport=viewport or DESKTOP, locale=locale, timezone_id="Asia/Shanghai",
-                                      **context_args)
+    def open_console(
+        username: str,
+        viewport: dict[str, int] | None = None,
+        locale: str = "en-GB",
+        expect_path: str | None = None,
+        base_url: str | None = None,
+        **context_args: Any,
+    ) -> Any:
+        context = browser.new_context(
+            viewport=viewport or DESKTOP, locale=locale, timezone_id="Asia/Shanghai", **context_args
+        )
         contexts.append(context)
         page = context.new_page()
         page.js_errors = []
         page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
-        page.goto(f"{stack.url}/ui/login")
+        page.goto(f"{base_url or stack.url}/ui/login")
         page.fill("#username", username)
         page.fill("#password", ADMIN_PASSWORD if username == "admin" else PASSWORD)
         page.click("#login-form button[type=submit]")

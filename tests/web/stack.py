@@ -65,11 +65,17 @@ class HubStack:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
-        settings = HubSettings(port=self.port, data_dir=self.base_dir / "hub", mqtt=self.mqtt,
-                               admin_password=ADMIN_PASSWORD, token_ttl_s=3600)
+        settings = HubSettings(
+            port=self.port,
+            data_dir=self.base_dir / "hub",
+            mqtt=self.mqtt,
+            admin_password=ADMIN_PASSWORD,
+            token_ttl_s=3600,
+        )
         app = create_app(settings)
-        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                                    lifespan="on"))
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
+        )
         self.thread = threading.Thread(target=self.server.run, name="hub-http", daemon=True)
         self.thread.start()
         deadline = time.monotonic() + 20
@@ -89,7 +95,9 @@ class HubStack:
     # -- seeding over the hub's own API --------------------------------------------------------------
 
     def token(self, username: str, password: str) -> str:
-        answer = httpx.post(f"{self.url}/api/v1/auth/token", data={"username": username, "password": password})
+        answer = httpx.post(
+            f"{self.url}/api/v1/auth/token", data={"username": username, "password": password}
+        )
         answer.raise_for_status()
         return str(answer.json()["access_token"])
 
@@ -113,27 +121,72 @@ class HubStack:
             ("grid", "g-0102", "Grid 0102", "c-willow", _square(121.474, 31.230, 0.004)),
         ]
         for level, code, name, parent, geo in areas:
-            self.api("POST", "areas", json={"level": level, "code": code, "name": name, "parent_code": parent,
-                                            "geojson": geo})
-        people = [("operator", "olivia", None), ("installer", "ivan", None), ("grid_worker", "wang", "g-0101"),
-                  ("grid_leader", "lee", "g-0101")]
+            self.api(
+                "POST",
+                "areas",
+                json={"level": level, "code": code, "name": name, "parent_code": parent, "geojson": geo},
+            )
+        people = [
+            ("operator", "olivia", None),
+            ("installer", "ivan", None),
+            ("grid_worker", "wang", "g-0101"),
+            ("grid_leader", "lee", "g-0101"),
+        ]
         for role, username, area in people:
-            user = self.api("POST", "users", json={"username": username, "password": PASSWORD, "role": role,
-                                                   "display_name": username.title(), "area_code": area})
+            user = self.api(
+                "POST",
+                "users",
+                json={
+                    "username": username,
+                    "password": PASSWORD,
+                    "role": role,
+                    "display_name": username.title(),
+                    "area_code": area,
+                },
+            )
             self.users[role] = username
             self.user_ids[role] = user["id"]
         now = datetime.now(UTC)
-        self.api("POST", f"users/{self.user_ids['grid_worker']}/shifts",
-                 json={"starts_at": (now - timedelta(hours=1)).isoformat(),
-                       "ends_at": (now + timedelta(hours=8)).isoformat()})
-        self.api("POST", "gateways", json={"gateway_id": GATEWAY_ID, "name": "East gate box", "area_code": "g-0101"})
-        self.api("POST", "cameras", json={
-            "camera_id": CAMERA_ID, "gateway_id": GATEWAY_ID, "area_code": "g-0101", "name": "Gate camera",
-            "stream_url": "rtsp://viewer:secret@10.0.0.5/stream1", "location": {"lat": 31.2315, "lon": 121.4712},
-            "config": {"zones": [{"id": "gate", "polygon": [[0.2, 0.2], [0.8, 0.2], [0.8, 0.9], [0.2, 0.9]]}],
-                       "rules": [{"kind": "intrusion", "rule_id": "gate-intrusion", "zone": "gate"}]}})
-        self.api("POST", "sensors", json={"device_id": SMOKE_SENSOR, "gateway_id": GATEWAY_ID, "kind": "smoke",
-                                          "area_code": "g-0101", "location": {"lat": 31.2321, "lon": 121.4721}})
+        self.api(
+            "POST",
+            f"users/{self.user_ids['grid_worker']}/shifts",
+            json={
+                "starts_at": (now - timedelta(hours=1)).isoformat(),
+                "ends_at": (now + timedelta(hours=8)).isoformat(),
+            },
+        )
+        self.api(
+            "POST",
+            "gateways",
+            json={"gateway_id": GATEWAY_ID, "name": "East gate box", "area_code": "g-0101"},
+        )
+        self.api(
+            "POST",
+            "cameras",
+            json={
+                "camera_id": CAMERA_ID,
+                "gateway_id": GATEWAY_ID,
+                "area_code": "g-0101",
+                "name": "Gate camera",
+                "stream_url": "rtsp://viewer:secret@10.0.0.5/stream1",
+                "location": {"lat": 31.2315, "lon": 121.4712},
+                "config": {
+                    "zones": [{"id": "gate", "polygon": [[0.2, 0.2], [0.8, 0.2], [0.8, 0.9], [0.2, 0.9]]}],
+                    "rules": [{"kind": "intrusion", "rule_id": "gate-intrusion", "zone": "gate"}],
+                },
+            },
+        )
+        self.api(
+            "POST",
+            "sensors",
+            json={
+                "device_id": SMOKE_SENSOR,
+                "gateway_id": GATEWAY_ID,
+                "kind": "smoke",
+                "area_code": "g-0101",
+                "location": {"lat": 31.2321, "lon": 121.4721},
+            },
+        )
 
 
 def _wait_for(check: Any, timeout_s: float, message: str) -> None:
@@ -149,11 +202,20 @@ def smoke_alarm(device_id: str = SMOKE_SENSOR) -> AlertEvent:
     event_id = new_event_id()
     now = utc_now()
     return AlertEvent(
-        event_id=event_id, episode_id=event_id, phase=Phase.START, gateway_id=GATEWAY_ID,
-        source_kind=SourceKind.SENSOR, source_id=device_id, alert_type=AlertType.SMOKE_ALARM,
-        severity=Severity.CRITICAL, observed_ts=now, emitted_ts=now, title=f"smoke alarm at {device_id}",
-        detail=SensorEventDetail(device_kind="smoke", alarm_id="smoke", readings={"smoke_obscuration_pct": 12.5,
-                                                                                  "battery_pct": 88}),
+        event_id=event_id,
+        episode_id=event_id,
+        phase=Phase.START,
+        gateway_id=GATEWAY_ID,
+        source_kind=SourceKind.SENSOR,
+        source_id=device_id,
+        alert_type=AlertType.SMOKE_ALARM,
+        severity=Severity.CRITICAL,
+        observed_ts=now,
+        emitted_ts=now,
+        title=f"smoke alarm at {device_id}",
+        detail=SensorEventDetail(
+            device_kind="smoke", alarm_id="smoke", readings={"smoke_obscuration_pct": 12.5, "battery_pct": 88}
+        ),
     )
 
 
@@ -166,11 +228,25 @@ def camera_alert(camera_id: str = CAMERA_ID) -> AlertEvent:
     event_id = new_event_id()
     now = utc_now()
     return AlertEvent(
-        event_id=event_id, episode_id=event_id, phase=Phase.START, gateway_id=GATEWAY_ID,
-        source_kind=SourceKind.CAMERA, source_id=camera_id, alert_type=AlertType.INTRUSION,
-        severity=Severity.HIGH, observed_ts=now, emitted_ts=now, title=f"person in zone at {camera_id}",
-        detail=CameraEventDetail(rule_id="gate-intrusion", zone_id="gate", frame_ts=now, detections=(
-            Detection(class_id=0, class_name="person", score=0.91, xyxy=(250, 100, 330, 300), track_id=4),)),
+        event_id=event_id,
+        episode_id=event_id,
+        phase=Phase.START,
+        gateway_id=GATEWAY_ID,
+        source_kind=SourceKind.CAMERA,
+        source_id=camera_id,
+        alert_type=AlertType.INTRUSION,
+        severity=Severity.HIGH,
+        observed_ts=now,
+        emitted_ts=now,
+        title=f"person in zone at {camera_id}",
+        detail=CameraEventDetail(
+            rule_id="gate-intrusion",
+            zone_id="gate",
+            frame_ts=now,
+            detections=(
+                Detection(class_id=0, class_name="person", score=0.91, xyxy=(250, 100, 330, 300), track_id=4),
+            ),
+        ),
         snapshot=Snapshot.from_jpeg(jpeg.tobytes(), 640, 360),
     )
 
@@ -180,8 +256,9 @@ def publish(mqtt: MqttSettings, event: AlertEvent) -> None:
     client = MqttClient(mqtt, client_id=f"test-gw-{event.event_id[:8]}")
     client.connect()
     try:
-        assert client.publish(topics.events(event.gateway_id, event.source_kind.value), encode(event),
-                              qos=1, wait_s=5)
+        assert client.publish(
+            topics.events(event.gateway_id, event.source_kind.value), encode(event), qos=1, wait_s=5
+        )
     finally:
         client.close()
 

@@ -81,8 +81,9 @@ def test_smoke_alarm_to_closed_case(console: Any, stack: HubStack, tmp_path: Pat
 
 def test_reject_needs_a_reason_and_keeps_what_was_typed(console: Any, stack: HubStack) -> None:
     # A low-severity alert is not dispatched automatically: it waits in 'reported' for the operator.
-    low = smoke_alarm().model_copy(update={"alert_type": AlertType.BATTERY_LOW, "severity": Severity.LOW,
-                                           "title": "battery low smoke-7"})
+    low = smoke_alarm().model_copy(
+        update={"alert_type": AlertType.BATTERY_LOW, "severity": Severity.LOW, "title": "battery low smoke-7"}
+    )
     operator = console("olivia", expect_path="/ui/operator")
     publish(stack.mqtt, low)
     item = _case_item(operator, "battery low")

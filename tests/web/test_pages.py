@@ -19,22 +19,26 @@ def _catalogue(lang: str) -> dict[str, str]:
     return dict(json.loads((STATIC_DIR / "i18n" / f"{lang}.json").read_text(encoding="utf-8")))
 
 
-@pytest.mark.parametrize("path, marker", [
-    ("/ui/login", 'id="login-form"'),
-    ("/ui/operator", 'id="feed"'),
-    ("/ui/installer", 'id="zone-canvas"'),
-    ("/ui/worker", 'id="tasks"'),
-    ("/ui/static/js/live.js", "EventSource"),
-    ("/ui/static/i18n/zh.json", "operator.title"),
-])
+@pytest.mark.parametrize(
+    "path, marker",
+    [
+        ("/ui/login", 'id="login-form"'),
+        ("/ui/operator", 'id="feed"'),
+        ("/ui/installer", 'id="zone-canvas"'),
+        ("/ui/worker", 'id="tasks"'),
+        ("/ui/static/js/live.js", "EventSource"),
+        ("/ui/static/i18n/zh.json", "operator.title"),
+    ],
+)
 def test_pages_and_assets_are_served(stack: HubStack, path: str, marker: str) -> None:
     answer = httpx.get(f"{stack.url}{path}")
     assert answer.status_code == 200
     assert marker in answer.text
 
 
-@pytest.mark.parametrize("path", ["/ui/nope", "/ui/static/../routes.py", "/ui/static/%2e%2e/routes.py",
-                                  "/ui/static/js/missing.js"])
+@pytest.mark.parametrize(
+    "path", ["/ui/nope", "/ui/static/../routes.py", "/ui/static/%2e%2e/routes.py", "/ui/static/js/missing.js"]
+)
 def test_unknown_pages_and_path_tricks_are_404(stack: HubStack, path: str) -> None:
     assert httpx.get(f"{stack.url}{path}").status_code == 404
 
@@ -74,7 +78,9 @@ def test_catalogue_covers_every_key_the_pages_name() -> None:
     assert named - en.keys() == set()
 
 
-@pytest.mark.parametrize("query, status", [("", 422), ("?access_token=", 401), ("?access_token=forged.token.x", 401)])
+@pytest.mark.parametrize(
+    "query, status", [("", 422), ("?access_token=", 401), ("?access_token=forged.token.x", 401)]
+)
 def test_browser_stream_needs_a_valid_token(stack: HubStack, query: str, status: int) -> None:
     answer = httpx.get(f"{stack.url}/ui/api/stream{query}")
     assert answer.status_code == status
@@ -85,39 +91,53 @@ def test_browser_stream_resumes_after_an_id(stack: HubStack) -> None:
     publish(stack.mqtt, smoke_alarm("smoke-7"))
     stack.api("GET", "auth/me", "olivia")
     token = stack.tokens["olivia"]
-    with httpx.stream("GET", f"{stack.url}/ui/api/stream", params={"access_token": token, "after_id": 0},
-                      timeout=10) as answer:
+    with httpx.stream(
+        "GET", f"{stack.url}/ui/api/stream", params={"access_token": token, "after_id": 0}, timeout=10
+    ) as answer:
         assert answer.status_code == 200
-        lines = []
-        for line in answer.iter_lines():
-            lines.append(line)
-            if line.startswith("data:"):
+        lines = [line for line in _first_lines(answer, data_lines=2)]
+    # First "hello" with the id the stream starts after (the browser's resume point), then the events.
+    assert lines[:3] == ["id: 0", "event: hello", "data: {}"]
+    assert lines[4:6] == ["id: 1", "event: case.created"]
+    assert json.loads(lines[6][5:].strip())["source_id"] == "smoke-7"
+
+
+def _first_lines(answer: httpx.Response, data_lines: int) -> list[str]:
+    lines: list[str] = []
+    for line in answer.iter_lines():
+        lines.append(line)
+        if line.startswith("data:"):
+            data_lines -= 1
+            if data_lines == 0:
                 break
-    assert lines[0] == "id: 1"
-    assert lines[1] == "event: case.created"
-    assert json.loads(lines[2][5:])["source_id"] == "smoke-7"
+    return lines
 
 
 def _check(stack: HubStack, config: dict, username: str = "ivan") -> httpx.Response:
     stack.api("GET", "auth/me", username)  # signs in once, caching the token
-    return httpx.post(f"{stack.url}/ui/api/camera-config/check",
-                      headers={"Authorization": f"Bearer {stack.tokens[username]}"},
-                      json={"camera_id": CAMERA_ID, "gateway_id": GATEWAY_ID, "stream_url": "rtsp://x/1",
-                            "config": config})
+    return httpx.post(
+        f"{stack.url}/ui/api/camera-config/check",
+        headers={"Authorization": f"Bearer {stack.tokens[username]}"},
+        json={"camera_id": CAMERA_ID, "gateway_id": GATEWAY_ID, "stream_url": "rtsp://x/1", "config": config},
+    )
 
 
 BOW_TIE = [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]
 
 
-@pytest.mark.parametrize("config, status, needle", [
-    ({"zones": [{"id": "z", "polygon": [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]}]}, 200, None),
-    ({"zones": [{"id": "z", "polygon": BOW_TIE}]}, 422, "zones[0].polygon: polygon is self-intersecting"),
-    ({"rules": [{"kind": "intrusion", "rule_id": "r", "zone": "nowhere"}]}, 422, "rules[0].zone"),
-    ({"detect": {"conf_threshold": 2}}, 422, "detect.conf_threshold"),
-    ({"source": {"url": "rtsp://a"}}, 422, "config.source.url"),
-])
-def test_camera_config_check_uses_the_edge_rules(stack: HubStack, config: dict, status: int,
-                                                 needle: str | None) -> None:
+@pytest.mark.parametrize(
+    "config, status, needle",
+    [
+        ({"zones": [{"id": "z", "polygon": [[0.1, 0.1], [0.9, 0.1], [0.5, 0.9]]}]}, 200, None),
+        ({"zones": [{"id": "z", "polygon": BOW_TIE}]}, 422, "zones[0].polygon: polygon is self-intersecting"),
+        ({"rules": [{"kind": "intrusion", "rule_id": "r", "zone": "nowhere"}]}, 422, "rules[0].zone"),
+        ({"detect": {"conf_threshold": 2}}, 422, "detect.conf_threshold"),
+        ({"source": {"url": "rtsp://a"}}, 422, "config.source.url"),
+    ],
+)
+def test_camera_config_check_uses_the_edge_rules(
+    stack: HubStack, config: dict, status: int, needle: str | None
+) -> None:
     answer = _check(stack, config)
     assert answer.status_code == status, answer.text
     if needle:

@@ -51,8 +51,11 @@ export async function request(method, path, { json, form, query } = {}) {
   const text = await response.text();
   let parsed = null;
   try { parsed = text ? JSON.parse(text) : null; } catch { parsed = text; }
-  if (response.status === 401 && bearer) {
+  if (response.status === 401) {
+    // Stale, forged or missing token: back to sign-in. The page is going away, so the caller's promise
+    // is left pending rather than failing into half-drawn error messages.
     session.end("expired");
+    return new Promise(() => {});
   }
   if (!response.ok) throw errorOf(response.status, parsed);
   return parsed;

@@ -4,7 +4,7 @@ import { setConnectionBanner } from "./ui.js";
 
 // Named SSE events the hub sends; EventSource delivers a named event only to a listener for that name.
 export const FEED_KINDS = [
-  "message", "case.created", "case.repeated", "case.updated", "case.folded", "case.cleared", "case.reopened",
+  "message", "hello", "case.created", "case.repeated", "case.updated", "case.folded", "case.cleared", "case.reopened",
   "case.reported", "case.registered", "case.rejected", "case.dispatched", "case.accepted", "case.handled",
   "case.closed", "case.reassigned", "case.feedback", "case.escalated",
 ];
@@ -21,6 +21,8 @@ export class LiveFeed {
 
   start(filters = {}) {
     this.filters = filters;
+    this.stopped = false;
+    window.addEventListener("pagehide", () => this.stop());
     this.connect();
   }
 
@@ -44,10 +46,12 @@ export class LiveFeed {
       document.body.dataset.live = "open";
     };
     source.onerror = () => {
+      if (this.stopped) return;
       setConnectionBanner(true);
       document.body.dataset.live = "lost";
-      if (source.readyState === EventSource.CLOSED) {
-        if (!session.current()) { session.end("expired"); return; }
+      // Closed for good (an HTTP error, e.g. the hub restarting): reopen it ourselves with backoff. An expired
+      // session is not handled here: the session timer signs the user out.
+      if (source.readyState === EventSource.CLOSED && !this.stopped) {
         window.setTimeout(() => { if (this.source === source) this.connect(); }, this.retryMs);
         this.retryMs = Math.min(this.retryMs * 2, 15000);
       }
@@ -66,6 +70,7 @@ export class LiveFeed {
   }
 
   stop() {
+    this.stopped = true;
     if (this.source) this.source.close();
     this.source = null;
   }
