@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from edge.sensors.readings import DeviceKind, SmokeState
 from edge.sensors.rules import AlarmRule, Op
@@ -102,10 +103,10 @@ def _rule(
     alert_type: AlertType,
     field: str,
     op: Op,
-    value: object,
-    clear: object,
+    value: bool | float | str,
+    clear: bool | float | str,
     severity: Severity,
-    **extra: object,
+    **extra: Any,
 ) -> AlarmRule:
     return AlarmRule(
         alarm_id=alarm_id,

@@ -47,6 +47,11 @@ BACKPRESSURE = Counter(
 _STOP = object()
 
 
+@dataclass(frozen=True, slots=True)
+class _RegistryUpdate:
+    registry: Registry
+
+
 class ReaderConfig(BaseModel):
     """How the sensor reader buffers and times its work."""
 
@@ -126,7 +131,7 @@ class SensorReader:
 
     def use_registry(self, registry: Registry) -> None:
         """Apply a new registry (the hub's registration seam); takes effect from the next message."""
-        self._queue.put(("registry", registry))
+        self._queue.put(_RegistryUpdate(registry))
 
     def stop(self, timeout_s: float = 5.0) -> None:
         """Disconnect, then let the worker finish what is queued."""
@@ -164,10 +169,10 @@ class SensorReader:
             if item is _STOP:
                 return
             try:
-                if isinstance(item, tuple) and item[0] == "registry":
-                    self.processor.use_registry(item[1])
-                elif item is not None:
-                    topic, payload, received_ts = item  # type: ignore[misc]
+                if isinstance(item, _RegistryUpdate):
+                    self.processor.use_registry(item.registry)
+                elif isinstance(item, tuple):
+                    topic, payload, received_ts = item
                     outcome = self.processor.handle(topic, payload, received_ts)
                     self._count(outcome.rejected.value if outcome.rejected else "accepted")
                     self._publish(outcome.alerts)
