@@ -93,10 +93,18 @@ def simulate(
         settings = MqttSettings.from_env(host=host, port=port, username=username, password=password)
         client = MqttClient(settings, f"gridwatch-sim-{gateway_id}")
         client.connect()
+        deliveries = []
+
+        def publish(topic: str, payload: bytes) -> None:
+            deliveries.append(client.publish_tracked(topic, payload, qos=1))
+            if len(deliveries) >= 200:  # keep the client's own queue short at a high --rate
+                deliveries.pop().wait(30)
+                deliveries.clear()
+
         try:
-            sent = sim.run(
-                lambda topic, payload: client.publish(topic, payload, qos=1), duration_s=duration_s, rate=rate
-            )
+            sent = sim.run(publish, duration_s=duration_s, rate=rate)
+            if deliveries:
+                deliveries[-1].wait(30)  # everything handed over reaches the broker before we leave
         finally:
             client.close()
         typer.echo(
