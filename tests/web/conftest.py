@@ -84,12 +84,15 @@ def console(browser: Any, stack: HubStack) -> Iterator[Callable[..., Any]]:
         locale: str = "en-GB",
         expect_path: str | None = None,
         base_url: str | None = None,
+        init_script: str | None = None,
         **context_args: Any,
     ) -> Any:
         context = browser.new_context(
             viewport=viewport or DESKTOP, locale=locale, timezone_id="Asia/Shanghai", **context_args
         )
         contexts.append(context)
+        if init_script:
+            context.add_init_script(init_script)
         page = context.new_page()
         page.js_errors = []
         page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))

@@ -7,14 +7,25 @@ import re
 from pathlib import Path
 from typing import Any
 
-from playwright.sync_api import expect
+import pytest
 
 from gridwatch.contracts.messages import AlertType, Severity
 
 from .conftest import PHONE, screenshot
 from .stack import HubStack, camera_alert, png_bytes, publish, smoke_alarm
 
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra").expect
+pytestmark = pytest.mark.integration
+
 RED = "rgb(198, 40, 40)"
+# The page's own Notification calls, recorded (headless Chromium shows no system notifications to look at).
+RECORD_NOTIFICATIONS = """
+window.shownNotifications = [];
+const RealNotification = window.Notification;
+window.Notification = class extends RealNotification {
+  constructor(title, options) { super(title, options); window.shownNotifications.push(options.body); }
+};
+"""
 
 
 def _case_item(page: Any, source_id: str) -> Any:
@@ -23,7 +34,8 @@ def _case_item(page: Any, source_id: str) -> Any:
 
 def test_smoke_alarm_to_closed_case(console: Any, stack: HubStack, tmp_path: Path) -> None:
     operator = console("olivia", expect_path="/ui/operator")
-    worker = console("wang", viewport=PHONE, expect_path="/ui/worker", permissions=["notifications"])
+    worker = console("wang", viewport=PHONE, expect_path="/ui/worker", permissions=["notifications"],
+                     init_script=RECORD_NOTIFICATIONS)
     expect(operator.locator("body")).to_have_attribute("data-live", "open")
     expect(worker.locator("body")).to_have_attribute("data-live", "open")
 
@@ -36,8 +48,10 @@ def test_smoke_alarm_to_closed_case(console: Any, stack: HubStack, tmp_path: Pat
 
     # The worker on shift got the task (dispatched by the hub) and a notification toast.
     expect(worker.locator(".toast", has_text="New task")).to_be_visible()
+    assert worker.evaluate("() => window.shownNotifications") == ["New task #1: smoke alarm at smoke-7"]
     task = worker.locator("#tasks .task").first
     expect(task).to_have_attribute("data-state", "dispatched")
+    expect(task).to_have_css("border-left-color", RED)
     expect(task.locator(".countdown")).to_have_text(re.compile(r"\d+:\d\d left"))
     expect(task.locator("a.navigate")).to_have_attribute("href", "geo:31.2321,121.4721")
     task.locator("button[data-action=accept]").click()
@@ -116,6 +130,10 @@ def test_camera_case_shows_snapshot_with_box(console: Any, stack: HubStack) -> N
     # The box is drawn in the snapshot's pixels: a yellow edge at x=250 on the 640x360 snapshot.
     pixel = canvas.evaluate("c => Array.from(c.getContext('2d').getImageData(250, 200, 1, 1).data)")
     assert pixel[:3] == [255, 234, 0]
+    # Reassign it to the grid leader; the audit trail records who did it.
+    operator.locator("#reassign-form input[name=username]").fill("lee")
+    operator.locator("#reassign-form button[type=submit]").click()
+    expect(operator.locator("#audit")).to_contain_text("reassigned to lee")
     map_marker = operator.locator("#map circle.marker")
     expect(map_marker.first).to_be_visible()
     screenshot(operator, "operator-camera-case")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from playwright.sync_api import expect
+import pytest
 
 from edge.config import parse_camera
 from gridwatch.contracts import topics
@@ -15,6 +15,9 @@ from gridwatch.mqtt import MqttClient
 
 from .conftest import screenshot
 from .stack import HubStack
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra").expect
+pytestmark = pytest.mark.integration
 
 GATEWAY = "gw-north-2"
 CAMERA = "cam-north"

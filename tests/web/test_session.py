@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
 
 from .conftest import DESKTOP, screenshot
 from .netcut import CuttableRelay
 from .stack import ADMIN_PASSWORD, HubStack, publish, smoke_alarm
+
+expect = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra").expect
+pytestmark = pytest.mark.integration
 
 
 @pytest.mark.parametrize(
