@@ -21,7 +21,7 @@ import threading
 from collections import deque
 from dataclasses import dataclass
 
-from edge.outbox import Outbox, OutboxItem, PutOutcome
+from edge.outbox import Outbox, OutboxFullError, OutboxItem, PutOutcome
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import AlertEvent, Phase, encode
 from gridwatch.mqtt import Delivery, MqttClient
@@ -65,10 +65,14 @@ class AlertPublisher:
         UPDATE messages are droppable under the outbox's size policy; START and END never are (a full
         outbox raises OutboxFullError for them).
         """
-        outcome = self._outbox.put(
-            alert.event_id, topics.events(self.gateway_id, alert.source_kind.value), encode(alert),
-            qos=1, droppable=alert.phase is Phase.UPDATE,
-        )
+        try:
+            outcome = self._outbox.put(
+                alert.event_id, topics.events(self.gateway_id, alert.source_kind.value), encode(alert),
+                qos=1, droppable=alert.phase is Phase.UPDATE,
+            )
+        except OutboxFullError:
+            self._refused += 1
+            raise
         if outcome is PutOutcome.REFUSED:
             self._refused += 1
         self._wake.set()

@@ -145,3 +145,24 @@ def test_outbox_survives_a_publisher_restart(mosquitto_broker: RunningBroker, tm
     second.stop()
     client.close()
     collector.client.close()
+
+
+def test_offline_publisher_holds_everything_and_refuses_loudly_when_full(tmp_path: Path) -> None:
+    from edge.outbox import OutboxFullError
+
+    offline = MqttClient(MqttSettings(host="127.0.0.1", port=1))  # never connects: the drainer waits
+    outbox = Outbox(OutboxConfig(path=tmp_path / "o.sqlite", max_items=2))
+    publisher = AlertPublisher(offline, outbox, GW).start()
+    try:
+        assert publisher.publish(_alert(0)) and publisher.publish(_alert(1))
+        start = _alert(2)
+        update = AlertEvent.model_validate({**start.model_dump(by_alias=True), "event_id": new_event_id(),
+                                            "phase": Phase.UPDATE})
+        assert not publisher.publish(update), "an UPDATE is refused when full of alarms"
+        with pytest.raises(OutboxFullError, match="refused"):
+            publisher.publish(start)
+        assert not publisher.flush(0.3)
+        counters = publisher.counters()
+        assert (counters.sent, counters.pending, counters.refused) == (0, 2, 2)
+    finally:
+        publisher.stop()
