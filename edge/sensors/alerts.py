@@ -36,9 +36,6 @@ def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTran
     event_id = transition.episode_id if transition.phase is Phase.START else new_event_id()
     registration = device.registration
     readings: dict[str, float | int | bool | str | None] = dict(transition.reading.values())
-    readings["parent_gateway_id"] = gateway_id
-    if registration.grid_id is not None:
-        readings["grid_id"] = registration.grid_id
     return AlertEvent(
         event_id=event_id,
         episode_id=transition.episode_id,
@@ -56,6 +53,8 @@ def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTran
             alarm_id=transition.rule.alarm_id,
             readings=readings,
             linked_camera_ids=registration.linked_camera_ids,
+            parent_gateway_id=gateway_id,
+            grid_id=registration.grid_id,
         ),
     )
 

@@ -74,7 +74,7 @@ def parse_payload(
         ):
             raise RejectedMessage(
                 RejectReason.OUT_OF_RANGE,
-                f"device {device_id}: field {spec.key!r} = {value:g} is outside [{spec.lo:g}, {spec.hi:g}]",
+                f"device {device_id}: field {spec.key!r} = {value:g} is outside [{spec.lo}, {spec.hi}]",
             )
         values[spec.field] = value
     missing = profile.required.difference(values)

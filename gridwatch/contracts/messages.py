@@ -233,6 +233,10 @@ class SensorEventDetail(_Message):
         default_factory=dict, description="e.g. {'tilt_deg': 21.5, 'battery_pct': 80}"
     )
     linked_camera_ids: tuple[Identifier, ...] = ()
+    parent_gateway_id: Identifier | None = Field(
+        None, description="gateway the device sits behind, so the hub can fold it into a gateway outage"
+    )
+    grid_id: Identifier | None = Field(None, description="grid cell the device is registered to")
 
 
 class HealthEventDetail(_Message):

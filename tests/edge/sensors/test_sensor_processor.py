@@ -61,7 +61,7 @@ def test_alarm_alert_carries_readings_relation_and_cameras() -> None:
     assert isinstance(alert.detail, SensorEventDetail)
     assert alert.detail.linked_camera_ids == ("cam-1",)
     assert alert.detail.readings["smoke_state"] == "smoke" and alert.detail.readings["battery_pct"] == 80.0
-    assert alert.detail.readings["parent_gateway_id"] == GW and alert.detail.readings["grid_id"] == "g-7"
+    assert (alert.detail.parent_gateway_id, alert.detail.grid_id) == (GW, "g-7")
     assert proc.handle(topics.sensor_up(GW, "sd-1"), _smoke("ALARM"), now=T0 + 2).alerts == ()
     (end,) = proc.handle(topics.sensor_up(GW, "sd-1"), _smoke("NORMAL"), now=T0 + 3).alerts
     assert (end.phase, end.episode_id) == (Phase.END, alert.episode_id)
