@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from prometheus_client import Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge
 from pydantic import BaseModel, ConfigDict, Field
 
 from edge.errors import EdgeError
@@ -31,18 +31,35 @@ from gridwatch.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
-MESSAGES = Counter(
-    "gridwatch_sensor_messages_total",
-    "Sensor messages taken off the broker, by outcome",
-    ["gateway_id", "outcome"],
-)
-ALERTS = Counter("gridwatch_sensor_alerts_total", "Sensor alerts handed to the publisher", ["gateway_id"])
-QUEUE_DEPTH = Gauge("gridwatch_sensor_queue_depth", "Sensor messages waiting for the worker", ["gateway_id"])
-BACKPRESSURE = Counter(
-    "gridwatch_sensor_backpressure_total",
-    "Times the MQTT thread waited because the sensor queue was full",
-    ["gateway_id"],
-)
+class SensorMetrics:
+    """The reader's Prometheus series, on one registry (the edge worker passes its own)."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        kw: dict[str, Any] = {"registry": registry} if registry is not None else {}
+        self.messages = Counter("gridwatch_sensor_messages_total",
+                                "Sensor messages taken off the broker, by outcome (accepted or why rejected)",
+                                ["gateway_id", "outcome"], **kw)
+        self.alerts = Counter("gridwatch_sensor_alerts_total", "Sensor alerts handed to the publisher",
+                              ["gateway_id"], **kw)
+        self.queue_depth = Gauge("gridwatch_sensor_queue_depth", "Sensor messages waiting for the worker",
+                                 ["gateway_id"], **kw)
+        self.backpressure = Counter("gridwatch_sensor_backpressure_total",
+                                    "Times the MQTT thread waited because the sensor queue was full",
+                                    ["gateway_id"], **kw)
+
+
+_default_metrics: SensorMetrics | None = None
+_default_lock = threading.Lock()
+
+
+def default_metrics() -> SensorMetrics:
+    """The series on prometheus_client's default registry, created once per process."""
+    global _default_metrics
+    with _default_lock:
+        if _default_metrics is None:
+            _default_metrics = SensorMetrics()
+        return _default_metrics
+
 
 _STOP = object()
 
@@ -89,6 +106,7 @@ class SensorReader:
         config: ReaderConfig | None = None,
         *,
         will: Will | None = None,
+        metrics: SensorMetrics | None = None,
     ) -> None:
         self.config = config or ReaderConfig()
         self.gateway_id = gateway_id
@@ -104,8 +122,9 @@ class SensorReader:
         self._backpressure = 0
         self._publish_errors = 0
         self._outcomes: dict[str, Any] = {}  # Prometheus children per outcome label, cached
-        self._alerts_counter = ALERTS.labels(gateway_id)
-        self._depth_gauge = QUEUE_DEPTH.labels(gateway_id)
+        self._metrics = metrics or default_metrics()
+        self._alerts_counter = self._metrics.alerts.labels(gateway_id)
+        self._depth_gauge = self._metrics.queue_depth.labels(gateway_id)
 
     @property
     def client(self) -> MqttClient:
@@ -154,7 +173,7 @@ class SensorReader:
             self._queue.put_nowait(item)
         except queue.Full:
             self._backpressure += 1
-            BACKPRESSURE.labels(self.gateway_id).inc()
+            self._metrics.backpressure.labels(self.gateway_id).inc()
             self._queue.put(item)  # back-pressure: see the module docstring
 
     # -- worker thread ----------------------------------------------------------------------------------
@@ -188,7 +207,7 @@ class SensorReader:
     def _count(self, outcome: str) -> None:
         child = self._outcomes.get(outcome)
         if child is None:
-            child = self._outcomes[outcome] = MESSAGES.labels(self.gateway_id, outcome)
+            child = self._outcomes[outcome] = self._metrics.messages.labels(self.gateway_id, outcome)
         child.inc()
 
     def _publish(self, alerts: tuple) -> None:

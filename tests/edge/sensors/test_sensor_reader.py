@@ -229,13 +229,16 @@ class SlowPublisher:
 
 
 def test_full_queue_applies_backpressure_and_loses_nothing(mosquitto_broker: RunningBroker) -> None:
-    from prometheus_client import REGISTRY
+    from prometheus_client import CollectorRegistry
 
+    from edge.sensors.reader import SensorMetrics
+
+    prometheus = CollectorRegistry()  # the edge worker hands in its own registry the same way
     settings = MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port)
     sensors = [{"device_id": f"sd-{n}", "kind": "smoke_detector", "vendor": "acme"} for n in range(50)]
     slow = SlowPublisher()
     reader = SensorReader(settings, GW, registry_from_data(sensors, source="test"), slow,  # type: ignore[arg-type]
-                          ReaderConfig(queue_size=10)).start()
+                          ReaderConfig(queue_size=10), metrics=SensorMetrics(prometheus)).start()
     device = MqttClient(settings)
     device.connect()
     try:
@@ -258,6 +261,7 @@ def test_full_queue_applies_backpressure_and_loses_nothing(mosquitto_broker: Run
         slow.release.set()
         device.close()
         reader.stop()
-    accepted = REGISTRY.get_sample_value("gridwatch_sensor_messages_total",
-                                         {"gateway_id": GW, "outcome": "accepted"})
-    assert accepted is not None and accepted >= 151
+    accepted = prometheus.get_sample_value("gridwatch_sensor_messages_total",
+                                           {"gateway_id": GW, "outcome": "accepted"})
+    assert accepted == 151
+    assert (prometheus.get_sample_value("gridwatch_sensor_backpressure_total", {"gateway_id": GW}) or 0) >= 1
