@@ -89,6 +89,9 @@ def test_smoke_alarm_to_closed_case(console: Any, stack: HubStack, tmp_path: Pat
     audit = view.locator("#audit")
     for step in ("Accept", "Add note", "Mark handled", "Verify and close"):
         expect(audit).to_contain_text(step)
+    photo_in_trail = audit.locator("img.evidence-photo")
+    expect(photo_in_trail).to_have_count(1)
+    expect(photo_in_trail).to_have_js_property("naturalWidth", 64)
     expect(item).to_contain_text("Closed")
     screenshot(operator, "operator-case-closed")
 

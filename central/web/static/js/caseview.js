@@ -64,13 +64,21 @@ function label(key, fallback) {
   return text === key ? fallback : text;
 }
 
+// A worker's feedback photo, shown in the trail so the operator can verify before closing.
+function evidencePhoto(evidenceId, caption) {
+  const img = el("img", { class: "evidence-photo", alt: `${t("case.photo")}: ${caption}`, "data-evidence": evidenceId });
+  imageUrl(evidenceId).then((url) => { img.src = url; }).catch(() => img.remove());
+  return img;
+}
+
 function audit(events) {
   return el("section", {},
     el("h3", { text: t("case.audit") }),
     el("ol", { class: "audit", id: "audit" }, events.map((e) => el("li", {},
       el("strong", { text: `${formatTime(e.at)} ${e.actor}: ${label(`action.${e.action}`, e.action)}` }),
       e.from_state && e.to_state && e.from_state !== e.to_state ? ` (${t(`state.${e.from_state}`)} → ${t(`state.${e.to_state}`)})` : "",
-      e.note ? el("div", { text: e.note }) : null))));
+      e.note ? el("div", { text: e.note }) : null,
+      e.evidence_id ? evidencePhoto(e.evidence_id, `${e.actor} ${formatTime(e.at)}`) : null))));
 }
 
 function actionForm(item, action, onDone) {
