@@ -16,6 +16,7 @@ import logging
 import sqlite3
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -44,6 +45,20 @@ CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE delivered = 0;
 
 class OutboxFullError(EdgeError):
     """The outbox is full of vital messages and refused another one."""
+
+    outcomes: list[PutOutcome] | None = None  # set by put_many: what happened to each message
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A message to store: idempotency key, where it goes, and whether the size policy may drop it."""
+
+    event_id: str
+    topic: str
+    payload: bytes
+    qos: int = 1
+    retain: bool = False
+    droppable: bool = False
 
 
 class OutboxConfig(BaseModel):
@@ -111,24 +126,54 @@ class Outbox:
     def put(self, event_id: str, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
             droppable: bool = False) -> PutOutcome:
         """Store a message durably; a second put of the same ``event_id`` is a no-op (DUPLICATE)."""
+        return self.put_many([OutgoingMessage(event_id, topic, payload, qos, retain, droppable)])[0]
+
+    def put_many(self, messages: Sequence[OutgoingMessage]) -> list[PutOutcome]:
+        """Store several messages in one transaction: one fsync for all of them (alert storms).
+
+        If a vital message is refused, the others are still stored and OutboxFullError is raised after the
+        commit, carrying every outcome in ``outcomes``.
+        """
+        outcomes: list[PutOutcome] = []
+        refused: OutboxFullError | None = None
         with self._lock:
-            if self._count >= self.config.max_items:
-                if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (event_id,)).fetchone():
-                    self._duplicates += 1
-                    return PutOutcome.DUPLICATE
-                if not self._make_room(event_id, droppable):
-                    return PutOutcome.REFUSED
-            cursor = self._db.execute(
-                "INSERT OR IGNORE INTO outbox (event_id, topic, payload, qos, retain, droppable, enqueued_ts)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (event_id, topic, payload, qos, int(retain), int(droppable), time.time()),
-            )
-            if cursor.rowcount == 0:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                for message in messages:
+                    try:
+                        outcomes.append(self._put_one(message))
+                    except OutboxFullError as exc:
+                        outcomes.append(PutOutcome.REFUSED)
+                        refused = refused or exc
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                (self._count,) = self._db.execute(
+                    "SELECT COUNT(*) FROM outbox WHERE delivered = 0").fetchone()
+                raise
+        if refused is not None:
+            refused.outcomes = outcomes
+            raise refused
+        return outcomes
+
+    def _put_one(self, m: OutgoingMessage) -> PutOutcome:
+        if self._count >= self.config.max_items:
+            if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (m.event_id,)).fetchone():
                 self._duplicates += 1
                 return PutOutcome.DUPLICATE
-            self._count += 1
-            self._added += 1
-            return PutOutcome.ADDED
+            if not self._make_room(m.event_id, m.droppable):
+                return PutOutcome.REFUSED
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO outbox (event_id, topic, payload, qos, retain, droppable, enqueued_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (m.event_id, m.topic, m.payload, m.qos, int(m.retain), int(m.droppable), time.time()),
+        )
+        if cursor.rowcount == 0:
+            self._duplicates += 1
+            return PutOutcome.DUPLICATE
+        self._count += 1
+        self._added += 1
+        return PutOutcome.ADDED
 
     def _make_room(self, event_id: str, droppable: bool) -> bool:
         if droppable:

@@ -19,9 +19,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from edge.outbox import Outbox, OutboxFullError, OutboxItem, PutOutcome
+from edge.outbox import Outbox, OutboxFullError, OutboxItem, OutgoingMessage, PutOutcome
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import AlertEvent, Phase, encode
 from gridwatch.mqtt import Delivery, MqttClient
@@ -65,18 +66,26 @@ class AlertPublisher:
         UPDATE messages are droppable under the outbox's size policy; START and END never are (a full
         outbox raises OutboxFullError for them).
         """
+        return self.publish_many([alert]) == 1
+
+    def publish_many(self, alerts: Sequence[AlertEvent]) -> int:
+        """Store several alerts in one outbox transaction (one fsync); return how many were new."""
+        if not alerts:
+            return 0
+        messages = [
+            OutgoingMessage(alert.event_id, topics.events(self.gateway_id, alert.source_kind.value),
+                            encode(alert), qos=1, droppable=alert.phase is Phase.UPDATE)
+            for alert in alerts
+        ]
         try:
-            outcome = self._outbox.put(
-                alert.event_id, topics.events(self.gateway_id, alert.source_kind.value), encode(alert),
-                qos=1, droppable=alert.phase is Phase.UPDATE,
-            )
-        except OutboxFullError:
-            self._refused += 1
+            outcomes = self._outbox.put_many(messages)
+        except OutboxFullError as exc:
+            self._refused += (exc.outcomes or [PutOutcome.REFUSED]).count(PutOutcome.REFUSED)
+            self._wake.set()
             raise
-        if outcome is PutOutcome.REFUSED:
-            self._refused += 1
+        self._refused += outcomes.count(PutOutcome.REFUSED)
         self._wake.set()
-        return outcome is PutOutcome.ADDED
+        return outcomes.count(PutOutcome.ADDED)
 
     def start(self) -> AlertPublisher:
         """Start the drainer thread (idempotent)."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.outbox import Outbox, OutboxConfig, OutboxFullError, PutOutcome
+from edge.outbox import Outbox, OutboxConfig, OutboxFullError, OutgoingMessage, PutOutcome
 
 
 def _outbox(tmp_path: Path, max_items: int = 100) -> Outbox:
@@ -68,3 +68,18 @@ def test_full_of_alarms_refuses_loudly(tmp_path: Path) -> None:
         box.put("a2", "t", b"x")
     assert box.put("a1", "t", b"x") is PutOutcome.DUPLICATE
     assert box.counters().refused == 1
+
+
+def test_put_many_is_one_batch_with_per_message_outcomes(tmp_path: Path) -> None:
+    box = _outbox(tmp_path, max_items=3)
+    box.put("a0", "t", b"x")
+    batch = [OutgoingMessage("a1", "t", b"x"), OutgoingMessage("a0", "t", b"y"),
+             OutgoingMessage("u2", "t", b"x", droppable=True),
+             OutgoingMessage("u3", "t", b"x", droppable=True)]
+    added, dup, refused = PutOutcome.ADDED, PutOutcome.DUPLICATE, PutOutcome.REFUSED
+    assert box.put_many(batch) == [added, dup, added, refused]
+    with pytest.raises(OutboxFullError) as caught:
+        box.put_many([OutgoingMessage("a4", "t", b"x"), OutgoingMessage("a5", "t", b"x")])
+    # a4 evicted the update u2; a5 found only vital messages left: refused loudly, a4 kept
+    assert caught.value.outcomes == [PutOutcome.ADDED, PutOutcome.REFUSED]
+    assert [i.event_id for i in box.peek(10)] == ["a0", "a1", "a4"]
