@@ -34,8 +34,13 @@ def _case_item(page: Any, source_id: str) -> Any:
 
 def test_smoke_alarm_to_closed_case(console: Any, stack: HubStack, tmp_path: Path) -> None:
     operator = console("olivia", expect_path="/ui/operator")
-    worker = console("wang", viewport=PHONE, expect_path="/ui/worker", permissions=["notifications"],
-                     init_script=RECORD_NOTIFICATIONS)
+    worker = console(
+        "wang",
+        viewport=PHONE,
+        expect_path="/ui/worker",
+        permissions=["notifications"],
+        init_script=RECORD_NOTIFICATIONS,
+    )
     expect(operator.locator("body")).to_have_attribute("data-live", "open")
     expect(worker.locator("body")).to_have_attribute("data-live", "open")
 
@@ -133,6 +138,14 @@ def test_camera_case_shows_snapshot_with_box(console: Any, stack: HubStack) -> N
     # The box is drawn in the snapshot's pixels: a yellow edge at x=250 on the 640x360 snapshot.
     pixel = canvas.evaluate("c => Array.from(c.getContext('2d').getImageData(250, 200, 1, 1).data)")
     assert pixel[:3] == [255, 234, 0]
+    # Filters narrow the feed: by type, then by priority.
+    operator.locator("#f-type").select_option("intrusion")
+    expect(operator.locator("#feed .feed-item")).to_have_count(1)
+    operator.locator("#f-type").select_option("")
+    operator.locator("#f-priority").select_option("blue")
+    expect(operator.locator("#feed .feed-item[data-priority=blue]")).to_have_count(1)
+    expect(operator.locator("#feed .feed-item[data-priority=orange]")).to_have_count(0)
+    operator.locator("#f-priority").select_option("")
     # Reassign it to the grid leader; the audit trail records who did it.
     operator.locator("#reassign-form input[name=username]").fill("lee")
     operator.locator("#reassign-form button[type=submit]").click()
@@ -140,3 +153,28 @@ def test_camera_case_shows_snapshot_with_box(console: Any, stack: HubStack) -> N
     map_marker = operator.locator("#map circle.marker")
     expect(map_marker.first).to_be_visible()
     screenshot(operator, "operator-camera-case")
+
+
+def test_worker_tasks_are_sorted_by_urgency(console: Any, stack: HubStack) -> None:
+    for device_id, kind in (("water-1", "water_level"), ("smoke-8", "smoke")):
+        stack.api(
+            "POST",
+            "sensors",
+            json={"device_id": device_id, "gateway_id": "gw-east-1", "kind": kind, "area_code": "g-0101"},
+        )
+    worker = console("wang", viewport=PHONE, expect_path="/ui/worker")
+    water = smoke_alarm("water-1").model_copy(
+        update={
+            "alert_type": AlertType.WATER_LEVEL_HIGH,
+            "severity": Severity.MEDIUM,
+            "title": "water rising at water-1",
+        }
+    )
+    publish(stack.mqtt, water)
+    expect(worker.locator("#tasks .task", has_text="water rising")).to_be_visible()
+    publish(stack.mqtt, smoke_alarm("smoke-8"))
+    expect(worker.locator("#tasks .task", has_text="smoke-8")).to_be_visible()
+    priorities = worker.locator("#tasks .task").evaluate_all("cards => cards.map(c => c.dataset.priority)")
+    ranks = ["red", "orange", "yellow", "blue", "green"]
+    assert priorities[:2] == ["red", "yellow"]
+    assert priorities == sorted(priorities, key=ranks.index)

@@ -101,7 +101,8 @@ function taskCard(item) {
     buttons.append(el("button", { type: "button", class: "primary", "data-action": "handle", text: t("action.handle"),
       onclick: () => act(item, "handle") }));
   }
-  return el("li", { class: `task prio-border-${item.priority}`, "data-case": item.case_id, "data-state": item.state },
+  return el("li", { class: `task prio-border-${item.priority}`, "data-case": item.case_id, "data-state": item.state,
+    "data-priority": item.priority },
     el("h2", {}, priorityBadge(item.priority), `#${item.case_id} ${item.title}`),
     el("p", {}, stateBadge(item.state), " ", countdown(item)),
     el("p", { class: "hint", text: `${t(`type.${item.alert_type}`)} · ${formatTime(item.created_at)}` }),
