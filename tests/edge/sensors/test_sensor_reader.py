@@ -222,10 +222,10 @@ class SlowPublisher:
         self.release = threading.Event()
         self.alerts: list[AlertEvent] = []
 
-    def publish(self, alert: AlertEvent) -> bool:
+    def publish_many(self, alerts: list[AlertEvent]) -> int:
         self.release.wait(30)
-        self.alerts.append(alert)
-        return True
+        self.alerts.extend(alerts)
+        return len(alerts)
 
 
 def test_full_queue_applies_backpressure_and_loses_nothing(mosquitto_broker: RunningBroker) -> None:
