@@ -12,7 +12,7 @@ from central import feed
 from central.db.models import Alert, Case, CaseEvent
 from central.dispatch import Dispatcher
 from central.settings import CaseSettings
-from central.states import CaseState
+from central.states import CaseState, Priority
 from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity
 
 _CHILD_OFFLINE = frozenset({AlertType.CAMERA_OFFLINE, AlertType.SENSOR_OFFLINE})
@@ -80,8 +80,16 @@ class Correlator:
     def _create(
         self, session: Session, key: str, alert: Alert, event: AlertEvent, where: Placement, now: datetime
     ) -> str:
+        case = self.open_case(session, key, event, where, alert.evidence_id, now)
+        alert.case_id = case.id
+        return "created"
+
+    def new_case(
+        self, key: str, event: AlertEvent, where: Placement, evidence_id: int | None, now: datetime
+    ) -> Case:
+        """A reported case for ``event``, not yet in the session."""
         priority = self.settings.priority_for(event.alert_type, event.severity)
-        case = Case(
+        return Case(
             open_key=key,
             source_kind=event.source_kind.value,
             source_id=event.source_id,
@@ -96,15 +104,36 @@ class Correlator:
             reopen_count=0,
             cleared=False,
             escalation_level=0,
-            latest_evidence_id=alert.evidence_id,
+            latest_evidence_id=evidence_id,
             latitude=where.latitude,
             longitude=where.longitude,
+            assignee_id=None,
+            accept_due_at=None,
+            handle_due_at=None,
+            dispatched_at=None,
+            accepted_at=None,
+            handled_at=None,
+            closed_at=None,
+            on_time=None,
+            score=None,
             created_at=now,
             updated_at=now,
         )
+
+    def open_case(
+        self,
+        session: Session,
+        key: str,
+        event: AlertEvent,
+        where: Placement,
+        evidence_id: int | None,
+        now: datetime,
+    ) -> Case:
+        """A new case for ``event``: reported, and registered and dispatched at once for urgent priorities."""
+        case = self.new_case(key, event, where, evidence_id, now)
+        priority = Priority(case.priority)
         session.add(case)
         session.flush()
-        alert.case_id = case.id
         session.add(
             CaseEvent(
                 case_id=case.id,
@@ -131,7 +160,7 @@ class Correlator:
                 )
             )
             self.dispatcher.dispatch(session, case, "hub", now)
-        return "created"
+        return case
 
     def _attach(
         self, session: Session, case: Case, alert: Alert, event: AlertEvent, now: datetime, outcome: str

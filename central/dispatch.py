@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
@@ -42,6 +43,37 @@ def _worker_on_shift(session: Session, grid_id: int, now: datetime) -> User | No
         .limit(1)
     )
     return session.scalars(query).first()
+
+
+@dataclass
+class _Candidate:
+    """A worker on shift as the batch planner sees them; ``seq`` orders assignments within one batch."""
+
+    user_id: int
+    username: str
+    open_tasks: int
+    last_assigned_at: datetime | None
+    seq: int = -1
+
+    def rank(self) -> tuple[int, datetime, int, int]:
+        return (self.open_tasks, self.last_assigned_at or _NEVER, self.seq, self.user_id)
+
+
+_NEVER = datetime.min.replace(tzinfo=UTC)
+
+
+def _roster(session: Session, grid_id: int, now: datetime) -> list[_Candidate]:
+    open_tasks = (
+        select(func.count(Case.id))
+        .where(Case.assignee_id == User.id, Case.state.in_(_ACTIVE))
+        .correlate(User)
+        .scalar_subquery()
+    )
+    on_shift = select(Shift.id).where(Shift.user_id == User.id, Shift.starts_at <= now, Shift.ends_at > now)
+    query = select(User.id, User.username, open_tasks, User.last_assigned_at).where(
+        User.role == Role.GRID_WORKER.value, User.area_id == grid_id, User.active.is_(True), on_shift.exists()
+    )
+    return [_Candidate(*row) for row in session.execute(query)]
 
 
 def _leader_of(session: Session, area_id: int | None) -> User | None:
@@ -100,6 +132,39 @@ class Dispatcher:
             )
         )
         feed.append_case(session, "case.dispatched", case, now)
+
+    def plan(self, session: Session, cases: list[Case], now: datetime) -> list[str]:
+        """Dispatch many new (not yet inserted) cases at once with the same rules as ``dispatch``: one roster
+        query per grid per batch, assignments balanced in memory. Returns each case's audit note."""
+        rosters: dict[int | None, list[_Candidate]] = {}
+        leaders: dict[int | None, User | None] = {}
+        assigned: dict[int, datetime] = {}
+        notes = []
+        for seq, case in enumerate(cases):
+            area = case.area_id
+            if area not in rosters:
+                rosters[area] = _roster(session, area, now) if area is not None else []
+                leaders[area] = _leader_of(session, area)
+            if rosters[area]:
+                chosen = min(rosters[area], key=_Candidate.rank)
+                chosen.open_tasks += 1
+                chosen.last_assigned_at, chosen.seq = now, seq
+                assigned[chosen.user_id] = now
+                user_id, who, level = chosen.user_id, chosen.username, 0
+            else:
+                leader = leaders[area]
+                user_id, level = (leader.id if leader else None), 1
+                who = leader.username if leader else "nobody (no worker on shift, no grid leader)"
+            case.state = CaseState.DISPATCHED.value
+            case.assignee_id, case.escalation_level = user_id, level
+            case.dispatched_at = case.updated_at = now
+            case.accept_due_at = now + timedelta(seconds=self.settings.sla_for(case.alert_type).accept_s)
+            notes.append(f"assigned to {who} ({LEVEL_NAMES[level]})")
+        if assigned:
+            session.execute(
+                update(User), [{"id": uid, "last_assigned_at": at} for uid, at in assigned.items()]
+            )
+        return notes
 
     def sweep(self, db: Database) -> int:
         """Escalate every dispatched case whose accept deadline passed; safe with several hub replicas."""

@@ -26,13 +26,17 @@ class FeedFilter:
 def area_code(session: Session, area_id: int | None) -> str | None:
     if area_id is None:
         return None
-    area = session.get(Area, area_id)  # identity map: one query per area per transaction
-    return area.code if area else None
+    codes: dict[int, str | None] = session.info.setdefault("area_codes", {})  # one query per area per session
+    if area_id not in codes:
+        area = session.get(Area, area_id)
+        codes[area_id] = area.code if area else None
+    return codes[area_id]
 
 
 def append_case(session: Session, kind: str, case: Case, now: datetime, **extra: Any) -> None:
     """Record a case change (``case.created``, ``case.dispatched``, ``case.escalated`` ...) on the feed."""
-    session.flush()
+    if case.id is None:
+        session.flush()
     data = CasePublic.of(case).model_dump(mode="json")
     data.update(extra)
     session.add(

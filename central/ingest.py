@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from central.batch import BatchWriter
 from central.clock import Clock
 from central.correlate import Correlator, Placement
 from central.db.engine import Database
@@ -50,6 +51,7 @@ class Ingestor:
         self.evidence = evidence
         self.correlator = correlator
         self.metrics = metrics
+        self.batch = BatchWriter(correlator, correlator.settings.reopen_window_s)
 
     def ingest(self, event: AlertEvent, transport: str) -> IngestResult:
         """Store one event in its own transaction; raise IngestRejected (counted, logged) if refused."""
@@ -60,14 +62,36 @@ class Ingestor:
         return result
 
     def ingest_batch(self, events: list[AlertEvent], transport: str) -> list[IngestResult | IngestRejected]:
-        """Store many events in one transaction, each in its own savepoint: a refusal spoils only itself."""
-        results: list[IngestResult | IngestRejected] = []
+        """Store many events in one transaction: the common ones set-based, the rest one by one in a
+        savepoint each, so a refusal spoils only itself."""
         now = self.clock.now()
-        with self.db.session() as session:
-            for event in events:
-                results.append(self._one(session, event, now, transport))
+        try:
+            with self.db.session() as session:
+                results = self.batch.write(session, events, now, self._check_source, IngestResult)
+                for i, result in enumerate(results):
+                    if result is None:
+                        results[i] = self._one(session, events[i], now, transport)
+        except IntegrityError:
+            # A replica wrote one of these events or opened one of these cases meanwhile: redo the batch
+            # one event at a time, where each conflict is resolved on its own.
+            log.info(
+                "batch of %d events conflicted with a concurrent writer; retrying one by one", len(events)
+            )
+            with self.db.session() as session:
+                results = [self._one(session, e, now, transport) for e in events]
+        for event, result in zip(events, results, strict=True):
+            self._count(event, result, transport)
         self.metrics.batch_size.observe(len(events))
         return results
+
+    def _count(self, event: AlertEvent, result: IngestResult | IngestRejected, transport: str) -> None:
+        if isinstance(result, IngestRejected):
+            self.metrics.rejected.labels(result.reason, transport).inc()
+            log.warning(
+                "event %s from %s rejected (%s): %s", event.event_id, event.gateway_id, result.reason, result
+            )
+        else:
+            self.metrics.ingested.labels(result.outcome, transport).inc()
 
     def _one(
         self, session: Session, event: AlertEvent, now: datetime, transport: str
@@ -75,14 +99,8 @@ class Ingestor:
         for attempt in (1, 2):
             try:
                 with session.begin_nested():
-                    result = self._store(session, event, now)
-                self.metrics.ingested.labels(result.outcome, transport).inc()
-                return result
+                    return self._store(session, event, now)
             except IngestRejected as exc:
-                self.metrics.rejected.labels(exc.reason, transport).inc()
-                log.warning(
-                    "event %s from %s rejected (%s): %s", event.event_id, event.gateway_id, exc.reason, exc
-                )
                 return exc
             except IntegrityError:
                 # Another replica stored the same event or opened the same case between our read and
@@ -153,7 +171,8 @@ class Ingestor:
         device = session.get(model, event.source_id)
         kind = event.source_kind.value
         if device is None:
-            if not (self.settings.auto_register and gateway.auto_registered):
+            # Demo mode also takes in unknown devices of registered gateways, placed in the gateway's grid.
+            if not self.settings.auto_register:
                 raise IngestRejected(
                     "unknown_device",
                     f"{kind} {event.source_id!r} is not registered on gateway {event.gateway_id!r}",

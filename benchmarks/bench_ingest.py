@@ -1,0 +1,244 @@
+"""Hub ingest benchmark: alerts/s through MQTT into cases (SQLite and PostgreSQL, rows counted afterwards),
+and publish -> case created and assigned -> visible on the SSE feed latency at a fixed rate.
+
+    .venv/bin/python benchmarks/bench_ingest.py                       # both databases, writes the report
+    .venv/bin/python benchmarks/bench_ingest.py --databases sqlite --events 5000 --no-report
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import uvicorn
+from sqlalchemy import func, select
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from broker.launcher import BrokerSettings, start_broker  # noqa: E402
+from central.app import create_app  # noqa: E402
+from central.db.models import Alert, Case  # noqa: E402
+from central.hub import Hub  # noqa: E402
+from central.schemas import AreaCreate, GatewayCreate, ShiftCreate, UserCreate  # noqa: E402
+from central.settings import HubSettings, IngestSettings  # noqa: E402
+from central.states import AreaLevel, Role  # noqa: E402
+from gridwatch.contracts import topics  # noqa: E402
+from gridwatch.contracts.messages import (  # noqa: E402
+    AlertEvent,
+    AlertType,
+    CameraEventDetail,
+    Phase,
+    Severity,
+    SourceKind,
+    encode,
+    new_event_id,
+    utc_now,
+)
+from gridwatch.mqtt import MqttClient  # noqa: E402
+from gridwatch.settings import MqttSettings  # noqa: E402
+
+GATEWAY = "gw-bench"
+REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "ingest.md"
+
+
+def make_event(source: int) -> AlertEvent:
+    event_id = new_event_id()
+    now = utc_now()
+    return AlertEvent(event_id=event_id, episode_id=event_id, phase=Phase.START, gateway_id=GATEWAY,
+                      source_kind=SourceKind.CAMERA, source_id=f"cam-{source}", alert_type=AlertType.INTRUSION,
+                      severity=Severity.HIGH, observed_ts=now, emitted_ts=now, title="person in zone",
+                      detail=CameraEventDetail(rule_id="r1", zone_id="z1", frame_ts=now))
+
+
+def build_hub(data_dir: Path, database_url: str | None, mqtt: MqttSettings) -> Hub:
+    settings = HubSettings(data_dir=data_dir, database_url=database_url, mqtt=mqtt, admin_password="bench-admin",
+                           argon2_time_cost=1, argon2_memory_kib=64,
+                           ingest=IngestSettings(auto_register=True, client_id=f"hub-bench-{time.time_ns()}"))
+    hub = Hub(settings)
+    people = hub.people
+    people.create_area(AreaCreate(level=AreaLevel.DISTRICT, code="d1", name="D"))
+    people.create_area(AreaCreate(level=AreaLevel.STREET, code="s1", name="S", parent_code="d1"))
+    people.create_area(AreaCreate(level=AreaLevel.COMMUNITY, code="c1", name="C", parent_code="s1"))
+    people.create_area(AreaCreate(level=AreaLevel.GRID, code="g1", name="G", parent_code="c1"))
+    now = hub.clock.now()
+    for i in range(5):
+        user = people.create_user(UserCreate(username=f"w{i}", password="password-1", role=Role.GRID_WORKER,
+                                             area_code="g1"))
+        people.add_shift(user.id, ShiftCreate(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8)))
+    hub.registry.create_gateway(GatewayCreate(gateway_id=GATEWAY, area_code="g1"))
+    return hub
+
+
+def ingested(hub: Hub) -> float:
+    total = 0.0
+    for metric in hub.metrics.ingested.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                total += sample.value
+    return total
+
+
+def throughput(database: str, url: str | None, broker_mqtt: MqttSettings, events: int, sources: int) -> dict:
+    """Publish ``events`` as fast as the hub keeps up (backlog capped below the broker's queue limit)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = build_hub(Path(tmp), url, broker_mqtt)
+        hub.start()
+        assert hub.mqtt is not None and hub.mqtt.client.wait_connected(10)
+        publisher = MqttClient(broker_mqtt)
+        publisher.connect()
+        payloads = [encode(make_event(i % sources)) for i in range(events)]
+        topic = topics.events(GATEWAY, "camera")
+        started = time.perf_counter()
+        for sent, payload in enumerate(payloads, 1):
+            while sent - ingested(hub) > 5000:  # keep the broker's per-session queue (10,000) from overflowing
+                time.sleep(0.002)
+            publisher.publish(topic, payload, qos=1)
+        while ingested(hub) < events and time.perf_counter() - started < 600:
+            time.sleep(0.01)
+        elapsed = time.perf_counter() - started
+        publisher.close()
+        hub.stop()
+        check = Hub(hub.settings.model_copy(update={"mqtt_enabled": False}))
+        with check.db.session() as session:
+            alerts = session.scalar(select(func.count(Alert.id)))
+            cases = session.scalar(select(func.count(Case.id)))
+            occurrences = session.scalar(select(func.sum(Case.occurrences)))
+            assigned = session.scalar(select(func.count(Case.id)).where(Case.assignee_id.is_not(None)))
+        check.db.dispose()
+    return {"database": database, "events": events, "sources": sources, "seconds": round(elapsed, 2),
+            "alerts_per_s": round(events / elapsed), "alerts_rows": alerts, "cases_rows": cases,
+            "occurrences": occurrences, "assigned": assigned}
+
+
+def latency(database: str, url: str | None, broker_mqtt: MqttSettings, rate: int, seconds: float,
+            port: int) -> dict:
+    """Publish new-case alerts at ``rate``/s; time each until its case.dispatched shows on the SSE feed."""
+    with tempfile.TemporaryDirectory() as tmp:
+        hub = build_hub(Path(tmp), url, broker_mqtt)
+        app = create_app(hub.settings, hub=hub)
+        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        while not server.started:
+            time.sleep(0.05)
+        assert hub.mqtt is not None and hub.mqtt.client.wait_connected(10)
+        token = httpx.post(f"http://127.0.0.1:{port}/api/v1/auth/token",
+                           data={"username": "admin", "password": "bench-admin"}).json()["access_token"]
+        sent_at: dict[str, float] = {}
+        case_event: dict[int, str] = {}
+        seen: dict[str, float] = {}
+        total = int(rate * seconds)
+
+        def listen() -> None:
+            headers = {"Authorization": f"Bearer {token}"}
+            with httpx.stream("GET", f"http://127.0.0.1:{port}/api/v1/stream", headers=headers,
+                              params={"after_id": 0, "max_events": 2 * total}, timeout=None) as response:
+                kind = None
+                for line in response.iter_lines():
+                    if line.startswith("event:"):
+                        kind = line[6:].strip()
+                    elif line.startswith("data:"):
+                        data = json.loads(line[5:])
+                        if kind == "case.created":
+                            case_event[data["case_id"]] = data["event_id"]
+                        elif kind == "case.dispatched" and data["case_id"] in case_event:
+                            seen[case_event[data["case_id"]]] = time.perf_counter()
+                            if len(seen) >= total:
+                                return
+
+        listener = threading.Thread(target=listen, daemon=True)
+        listener.start()
+        time.sleep(0.5)
+        publisher = MqttClient(broker_mqtt)
+        publisher.connect()
+        topic = topics.events(GATEWAY, "camera")
+        events = [make_event(100_000 + i) for i in range(total)]  # every alert opens and assigns a new case
+        start = time.perf_counter()
+        for i, ev in enumerate(events):
+            target = start + i / rate
+            while (now := time.perf_counter()) < target:
+                time.sleep(min(0.001, target - now))
+            sent_at[ev.event_id] = time.perf_counter()
+            publisher.publish(topic, encode(ev), qos=1)
+        listener.join(timeout=60)
+        publisher.close()
+        server.should_exit = True
+        thread.join(timeout=30)
+        latencies_ms = sorted((seen[e] - sent_at[e]) * 1000 for e in seen if e in sent_at)
+    quantiles = statistics.quantiles(latencies_ms, n=100) if len(latencies_ms) > 1 else [float("nan")] * 99
+    return {"database": database, "rate_per_s": rate, "events": total, "seen": len(latencies_ms),
+            "p50_ms": round(quantiles[49], 1), "p95_ms": round(quantiles[94], 1),
+            "p99_ms": round(quantiles[98], 1), "max_ms": round(latencies_ms[-1], 1) if latencies_ms else None}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--events", type=int, default=20_000)
+    parser.add_argument("--sources", type=int, default=2_000, help="distinct cameras (= cases opened)")
+    parser.add_argument("--rate", type=int, default=500)
+    parser.add_argument("--latency-seconds", type=float, default=10)
+    parser.add_argument("--no-report", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    from tests.conftest import free_port
+
+    with tempfile.TemporaryDirectory() as broker_dir:
+        broker = start_broker(BrokerSettings(port=free_port(), data_dir=Path(broker_dir)))
+        mqtt = MqttSettings(host=broker.host, port=broker.port)
+        results = []
+        try:
+            for database in args.databases.split(","):
+                url = None
+                if database == "postgres":
+                    from tests.central.pg import postgres_url
+
+                    url = postgres_url
+                for kind in ("throughput", "latency"):
+                    db_url = url() if url else None
+                    if kind == "throughput":
+                        row = throughput(database, db_url, mqtt, args.events, args.sources)
+                    else:
+                        row = latency(database, db_url, mqtt, args.rate, args.latency_seconds, free_port())
+                    print(json.dumps({"kind": kind, **row}), flush=True)
+                    results.append((kind, row))
+        finally:
+            broker.stop()
+    if not args.no_report:
+        write_report(results, args)
+
+
+def write_report(results: list[tuple[str, dict]], args: argparse.Namespace) -> None:
+    lines = ["# Hub ingest benchmark", "", f"`benchmarks/bench_ingest.py` (written {utc_now():%Y-%m-%d %H:%M} UTC). "
+             "Broker: the development Mosquitto from `broker.launcher`; hub in-process; 2 shared CPU cores.", "",
+             "## Throughput: MQTT -> alerts and cases (rows counted afterwards)", "",
+             "| database | events | cameras (cases) | seconds | alerts/s | alert rows | case rows | occurrences | "
+             "assigned | target |", "|---|---|---|---|---|---|---|---|---|---|"]
+    targets = {"sqlite": 2000, "postgres": 5000}
+    for kind, r in results:
+        if kind == "throughput":
+            lines.append(f"| {r['database']} | {r['events']} | {r['sources']} | {r['seconds']} | {r['alerts_per_s']} "
+                         f"| {r['alerts_rows']} | {r['cases_rows']} | {r['occurrences']} | {r['assigned']} | "
+                         f">= {targets.get(r['database'])}/s ({r['alerts_per_s'] / targets.get(r['database'], 1):.2f}x) |")
+    lines += ["", f"## Latency: publish -> case created and assigned -> on the SSE feed, at {args.rate} alerts/s", "",
+              "| database | events | seen | p50 ms | p95 ms | p99 ms | max ms | target |", "|---|---|---|---|---|---|---|---|"]
+    for kind, r in results:
+        if kind == "latency":
+            lines.append(f"| {r['database']} | {r['events']} | {r['seen']} | {r['p50_ms']} | {r['p95_ms']} | "
+                         f"{r['p99_ms']} | {r['max_ms']} | p95 <= 200 ms ({r['p95_ms'] / 200:.2f}x) |")
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    REPORT.write_text("\n".join(lines) + "\n")
+    print(f"wrote {REPORT}")
+
+
+if __name__ == "__main__":
+    main()
