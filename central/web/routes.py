@@ -16,6 +16,7 @@ from central import feed
 from central.api import stream_api
 from central.api.deps import HubDep, Installer
 from central.auth import AuthError
+from central.errors import Invalid
 from central.hub import Hub
 from central.registry import validate_camera_config
 from central.states import Priority
@@ -29,21 +30,21 @@ PAGES = {"login": "login.html", "operator": "operator.html", "installer": "insta
 # briefly; "no-cache" still makes the browser revalidate, so a hub upgrade is seen on the next load.
 _CACHE = {"Cache-Control": "no-cache"}
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter()
 
 
-@router.get("/")
+@router.get("/", include_in_schema=False)
 def root() -> RedirectResponse:
     return RedirectResponse("/ui/login")
 
 
-@router.get("/ui")
-@router.get("/ui/")
+@router.get("/ui", include_in_schema=False)
+@router.get("/ui/", include_in_schema=False)
 def ui_root() -> RedirectResponse:
     return RedirectResponse("/ui/login")
 
 
-@router.get("/ui/{page}")
+@router.get("/ui/{page}", include_in_schema=False)
 def page(page: str) -> FileResponse:
     """One console page: login, operator, installer or worker."""
     name = PAGES.get(page)
@@ -52,7 +53,7 @@ def page(page: str) -> FileResponse:
     return FileResponse(STATIC_DIR / name, media_type="text/html", headers=_CACHE)
 
 
-@router.get("/ui/static/{path:path}")
+@router.get("/ui/static/{path:path}", include_in_schema=False)
 def static_file(path: str) -> FileResponse:
     """A CSS, JavaScript, JSON or SVG asset from the static folder; nothing outside it."""
     target = (STATIC_DIR / path).resolve()
@@ -61,7 +62,7 @@ def static_file(path: str) -> FileResponse:
     return FileResponse(target, headers=_CACHE)
 
 
-@router.post("/ui/api/camera-config/check", include_in_schema=True, tags=["consoles"],
+@router.post("/ui/api/camera-config/check", tags=["consoles"],
              responses={422: {"description": "the config breaks the edge's rules; detail names the field"}})
 def check_camera_config(
     who: Installer,
@@ -71,10 +72,14 @@ def check_camera_config(
     config: Annotated[dict[str, Any], Body(description="edge camera config as POST /api/v1/cameras takes")],
 ) -> dict[str, Any]:
     """Check a camera config exactly as registration will (the edge's own models), without saving it."""
+    if not isinstance(config.get("source", {}), dict):
+        raise Invalid("config.source: expected a mapping (fps_limit, loop ...), the URL goes in 'stream_url'")
     return {"ok": True, "config": validate_camera_config(camera_id, gateway_id, stream_url, config)}
 
 
-@router.get("/ui/api/stream", tags=["consoles"], response_class=EventSourceResponse)
+@router.get("/ui/api/stream", tags=["consoles"], response_class=EventSourceResponse,
+            responses={200: {"content": {"text/event-stream": {}}, "description": "SSE stream"},
+                       401: {"description": "missing, stale or forged token"}})
 async def browser_stream(
     hub: HubDep,
     access_token: Annotated[str, Query(description="bearer token: EventSource cannot send headers")],
@@ -83,6 +88,7 @@ async def browser_stream(
     priority: Priority | None = None,
     last_event_id: Annotated[int | None, Header(ge=0)] = None,
     after_id: Annotated[int | None, Query(ge=0, description="resume after this feed id")] = None,
+    max_events: Annotated[int | None, Query(ge=1, le=100000, description="close after this many")] = None,
 ) -> EventSourceResponse:
     """The hub's live feed for browsers: same events and resume rules, token taken from the query."""
     if not access_token:
@@ -93,7 +99,7 @@ async def browser_stream(
     if start is None:
         start = await run_in_threadpool(_latest_feed_id, hub)
     response = await stream_api.stream(hub, who, grid=grid, type=type, priority=priority,
-                                       last_event_id=None, after_id=start, max_events=None)
+                                       last_event_id=None, after_id=start, max_events=max_events)
     # A page that has not received any event yet still needs a place to resume from: the first event,
     # "hello", carries the feed id the stream starts after, so the browser's own reconnect sends it back
     # as Last-Event-ID and nothing published during an outage is missed.

@@ -133,6 +133,7 @@ BOW_TIE = [[0.1, 0.1], [0.9, 0.9], [0.9, 0.1], [0.1, 0.9]]
         ({"rules": [{"kind": "intrusion", "rule_id": "r", "zone": "nowhere"}]}, 422, "rules[0].zone"),
         ({"detect": {"conf_threshold": 2}}, 422, "detect.conf_threshold"),
         ({"source": {"url": "rtsp://a"}}, 422, "config.source.url"),
+        ({"source": "rtsp://a"}, 422, "config.source: expected a mapping"),
     ],
 )
 def test_camera_config_check_uses_the_edge_rules(
