@@ -105,7 +105,7 @@ async def browser_stream(
     # as Last-Event-ID and nothing published during an outage is missed.
     events = response.body_iterator
 
-    async def with_hello() -> AsyncIterator[dict[str, str]]:
+    async def with_hello() -> AsyncIterator[Any]:
         yield {"id": str(start), "event": "hello", "data": "{}"}
         async for event in events:
             yield event

@@ -178,3 +178,4 @@ def test_worker_tasks_are_sorted_by_urgency(console: Any, stack: HubStack) -> No
     ranks = ["red", "orange", "yellow", "blue", "green"]
     assert priorities[:2] == ["red", "yellow"]
     assert priorities == sorted(priorities, key=ranks.index)
+    screenshot(worker, "worker-tasks-by-urgency")
