@@ -43,6 +43,7 @@ class CapacityPoint:
     min_capture_fps: float
     detect_fps_per_camera: float
     sustained: bool
+    cpu_ms_per_camera_s: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
 
 
@@ -52,6 +53,9 @@ class BenchResult:
     ceiling_fps: list[float] = field(default_factory=list)
     gridwatch_fps: list[float] = field(default_factory=list)
     anchor_fps: list[float] = field(default_factory=list)
+    ceiling_cpu: list[float] = field(default_factory=list)  # frames per CPU-second
+    gridwatch_cpu: list[float] = field(default_factory=list)
+    anchor_cpu: list[float] = field(default_factory=list)
     anchor_note: str = ""
     every_frame_stages: dict[str, float] = field(default_factory=dict)
     capacity: list[CapacityPoint] = field(default_factory=list)
@@ -84,7 +88,7 @@ def capacity_point(n: int, run: sc.GatewayRun, opts: BenchOptions) -> CapacityPo
                  and min_capture >= 0.9 * opts.source_fps)
     return CapacityPoint(n, age_p95, budget_share, sum(s.frames_skipped_motion for s in stats) / captured,
                          min_capture, detected / max(1e-9, sum(s.window_s for s in stats)),
-                         sustained, _stage_p50(stats))
+                         sustained, run.cpu_ms_per_camera_s, _stage_p50(stats))
 
 
 def run(opts: BenchOptions) -> BenchResult:
@@ -99,26 +103,31 @@ def run(opts: BenchOptions) -> BenchResult:
         with tqdm(total=steps, desc="bench pipeline", unit="run") as bar:
             for _ in range(opts.repeats):  # interleaved, so drifting machine load hits both alike
                 bar.set_postfix_str("ceiling")
-                result.ceiling_fps.append(sc.ceiling_fps(opts.model, frames, opts.threads))
+                fps, per_cpu = sc.ceiling_fps(opts.model, frames, opts.threads)
+                result.ceiling_fps.append(fps)
+                result.ceiling_cpu.append(per_cpu)
                 bar.update()
                 bar.set_postfix_str("gridwatch every-frame")
                 every = sc.gridwatch_every_frame(opts.model, moving, opts.threads)
                 result.gridwatch_fps.append(every.fps)
+                result.gridwatch_cpu.append(every.fps_per_cpu)
                 result.every_frame_stages = _stage_p50(every.stats)
                 bar.update()
             _anchor_every_frame(opts, moving, result, bar)
-            for n in opts.capacity_steps:
-                bar.set_postfix_str(f"gridwatch {n} cameras")
-                clips = [moving if i % 2 == 0 else static for i in range(n)]
-                live = sc.gridwatch_live(opts.model, clips, opts.threads, opts.duration_s, opts.detect_fps,
-                                         opts.budget_ms)
-                point = capacity_point(n, live, opts)
-                result.capacity.append(point)
-                bar.update()
-                if not point.sustained:
-                    bar.update(len(opts.capacity_steps) - opts.capacity_steps.index(n) - 1)
-                    break
-            _anchor_capacity(opts, moving, static, result, bar)
+            # gridwatch and anchor alternate step by step, so both see the same machine load
+            anchor_on = bool(opts.anchor_python and opts.anchor_python.is_file() and not result.anchor_note)
+            for n in sorted(set(opts.capacity_steps) | set(opts.anchor_steps)):
+                failed = any(not p.sustained for p in result.capacity)
+                if n in opts.capacity_steps and (not failed or len(result.capacity) < 2):
+                    bar.set_postfix_str(f"gridwatch {n} cameras")
+                    clips = [moving if i % 2 == 0 else static for i in range(n)]
+                    live = sc.gridwatch_live(opts.model, clips, opts.threads, opts.duration_s,
+                                             opts.detect_fps, opts.budget_ms)
+                    result.capacity.append(capacity_point(n, live, opts))
+                    bar.update()
+                if anchor_on and n in opts.anchor_steps:
+                    anchor_on = _anchor_capacity_step(opts, n, moving, static, result, bar)
+            bar.update(bar.total - bar.n)
     return result
 
 
@@ -132,32 +141,32 @@ def _anchor_every_frame(opts: BenchOptions, clip: Path, result: BenchResult, bar
         return
     bar.set_postfix_str("anchor every-frame")
     try:
-        result.anchor_fps = sc.anchor(opts.anchor_python, "every-frame", str(opts.model), str(clip),
-                                      str(opts.repeats))["fps_runs"]
+        runs = sc.anchor(opts.anchor_python, "every-frame", str(opts.model), str(clip), str(opts.repeats))
+        result.anchor_fps, result.anchor_cpu = runs["fps_runs"], runs["fps_per_cpu_runs"]
     except (RuntimeError, OSError, ValueError) as exc:
         result.anchor_note = f"anchor failed: {exc}"
     bar.update()
 
 
-def _anchor_capacity(opts: BenchOptions, moving: Path, static: Path, result: BenchResult, bar: tqdm) -> None:
-    if opts.anchor_python is None or not opts.anchor_python.is_file() or result.anchor_note:
-        return
-    for n in opts.anchor_steps:
-        bar.set_postfix_str(f"anchor {n} cameras")
-        clips = ",".join(str(moving if i % 2 == 0 else static) for i in range(n))
-        try:
-            point = sc.anchor(opts.anchor_python, "capacity", str(opts.model), clips, str(opts.duration_s),
-                              str(opts.source_fps), str(opts.detect_fps))
-        except (RuntimeError, OSError, ValueError) as exc:
-            result.anchor_note = f"anchor capacity failed at {n} cameras: {exc}"
-            return
-        point["sustained"] = (point["age_p95_ms"] <= opts.budget_ms
-                              and point["detect_fps_per_camera"] >= 0.9 * opts.detect_fps)
-        result.anchor_capacity.append(point)
-        bar.update()
-        if not point["sustained"]:
-            bar.update(len(opts.anchor_steps) - opts.anchor_steps.index(n) - 1)
-            return
+def _anchor_capacity_step(opts: BenchOptions, n: int, moving: Path, static: Path, result: BenchResult,
+                          bar: tqdm) -> bool:
+    """One anchor capacity step; returns whether to try the next (it sustained and did not fail)."""
+    python = opts.anchor_python
+    if python is None:
+        return False
+    bar.set_postfix_str(f"anchor {n} cameras")
+    clips = ",".join(str(moving if i % 2 == 0 else static) for i in range(n))
+    try:
+        point = sc.anchor(python, "capacity", str(opts.model), clips, str(opts.duration_s),
+                          str(opts.source_fps), str(opts.detect_fps))
+    except (RuntimeError, OSError, ValueError) as exc:
+        result.anchor_note = f"anchor capacity failed at {n} cameras: {exc}"
+        return False
+    point["sustained"] = (point["age_p95_ms"] <= opts.budget_ms
+                          and point["detect_fps_per_camera"] >= 0.9 * opts.detect_fps)
+    result.anchor_capacity.append(point)
+    bar.update()
+    return bool(point["sustained"]) or len(result.anchor_capacity) < 2  # 2 steps at least: a mixed pair
 
 
 def main(opts: BenchOptions) -> tuple[Path, Path]:

@@ -31,43 +31,74 @@ def _fmt(value: float, digits: int = 1) -> str:
 
 
 def _throughput(result: BenchResult) -> list[str]:
-    ceiling = result.median(result.ceiling_fps)
-    rows = [("ceiling: bare ONNX Runtime loop, pre-decoded frames", result.ceiling_fps),
-            ("anchor: Ultralytics YOLO(model).track(source, stream=True)", result.anchor_fps),
-            ("gridwatch: full pipeline, every frame", result.gridwatch_fps)]
-    lines = ["| run | median fps | runs (fps) | x ceiling |", "|---|---:|---|---:|"]
-    for name, values in rows:
-        med = result.median(values)
+    med = result.median
+    rows = [("ceiling: bare ONNX Runtime loop, pre-decoded frames", result.ceiling_fps, result.ceiling_cpu),
+            ("anchor: Ultralytics YOLO(model).track(source, stream=True)", result.anchor_fps,
+             result.anchor_cpu),
+            ("gridwatch: full pipeline, every frame", result.gridwatch_fps, result.gridwatch_cpu)]
+    ceiling, ceiling_cpu = med(result.ceiling_fps), med(result.ceiling_cpu)
+    lines = ["| run | median fps | runs (fps) | x ceiling | frames per CPU-s (median) | x ceiling |",
+             "|---|---:|---|---:|---:|---:|"]
+    for name, values, cpu in rows:
         runs = ", ".join(f"{v:.1f}" for v in values) or "-"
-        lines.append(f"| {name} | {_fmt(med)} | {runs} | {_fmt(med / ceiling, 2)} |")
-    anchor = result.median(result.anchor_fps)
-    lines.append("")
-    gridwatch = result.median(result.gridwatch_fps)
-    lines.append(f"gridwatch / ceiling = **{_fmt(gridwatch / ceiling, 2)}** (target >= 0.9); "
-                 f"gridwatch / anchor = **{_fmt(gridwatch / anchor, 2)}** (target >= 1).")
+        lines.append(f"| {name} | {_fmt(med(values))} | {runs} | {_fmt(med(values) / ceiling, 2)} | "
+                     f"{_fmt(med(cpu))} | {_fmt(med(cpu) / ceiling_cpu, 2)} |")
+    gw, anchor = med(result.gridwatch_fps), med(result.anchor_fps)
+    gw_cpu, anchor_cpu = med(result.gridwatch_cpu), med(result.anchor_cpu)
+    lines += ["", f"Wall clock: gridwatch / ceiling = **{_fmt(gw / ceiling, 2)}** (target >= 0.9), "
+              f"gridwatch / anchor = **{_fmt(gw / anchor, 2)}** (target >= 1).",
+              f"Per CPU-second (less sensitive to other load on the machine): gridwatch / ceiling = "
+              f"**{_fmt(gw_cpu / ceiling_cpu, 2)}**, "
+              f"gridwatch / anchor = **{_fmt(gw_cpu / anchor_cpu, 2)}**."]
     return lines
 
 
 def _capacity(result: BenchResult) -> list[str]:
     opts = result.options
     lines = ["| cameras | p95 frame age at detection (ms, worst camera) | budget skips | motion skips | "
-             "min capture fps | detect fps / camera | sustained |", "|---:|---:|---:|---:|---:|---:|---|"]
+             "min capture fps | detect fps / camera | CPU ms per camera-second | sustained |",
+             "|---:|---:|---:|---:|---:|---:|---:|---|"]
     for p in result.capacity:
         lines.append(f"| {p.cameras} | {_fmt(p.age_p95_ms, 0)} | {p.budget_skip_share:.0%} | "
                      f"{p.motion_skip_share:.0%} | {_fmt(p.min_capture_fps)} | "
-                     f"{_fmt(p.detect_fps_per_camera, 2)} | {'yes' if p.sustained else 'no'} |")
+                     f"{_fmt(p.detect_fps_per_camera, 2)} | {_fmt(p.cpu_ms_per_camera_s, 0)} | "
+                     f"{'yes' if p.sustained else 'no'} |")
     best = max((p.cameras for p in result.capacity if p.sustained), default=0)
     lines += ["", f"gridwatch capacity: **{best} camera(s)** (target >= 16) at {opts.source_fps:g} fps "
               f"sources, {opts.detect_fps:g} detect-fps, budget {opts.budget_ms:g} ms."]
     if result.anchor_capacity:
         lines += ["", "| anchor cameras (one thread + YOLO each) | p95 frame age (ms) | detect fps / camera "
-                  "| sustained |", "|---:|---:|---:|---|"]
+                  "| CPU ms per camera-second | sustained |", "|---:|---:|---:|---:|---|"]
         for a in result.anchor_capacity:
             lines.append(f"| {a['cameras']} | {_fmt(a['age_p95_ms'], 0)} | "
-                         f"{_fmt(a['detect_fps_per_camera'], 2)} | {'yes' if a['sustained'] else 'no'} |")
+                         f"{_fmt(a['detect_fps_per_camera'], 2)} | "
+                         f"{_fmt(a.get('cpu_ms_per_camera_s', 0), 0)} | "
+                         f"{'yes' if a['sustained'] else 'no'} |")
         anchor_best = max((a["cameras"] for a in result.anchor_capacity if a["sustained"]), default=0)
         lines += ["", f"anchor capacity: **{anchor_best} camera(s)**."]
+    lines += ["", *_cpu_estimate(result)]
     return lines
+
+
+def _cpu_estimate(result: BenchResult) -> list[str]:
+    """Cameras two idle cores could carry, from the CPU each camera cost in the largest mixed run (>= 2
+    cameras, half moving). An estimate, not a latency measurement: it ignores contention and tails."""
+    cores = os.cpu_count() or 2
+    mixed = [p for p in result.capacity if p.cameras >= 2]
+    anchor_mixed = [a for a in result.anchor_capacity if a["cameras"] >= 2]
+    parts = []
+    if mixed:
+        cost = mixed[-1].cpu_ms_per_camera_s
+        parts.append(f"gridwatch {cost:.0f} CPU ms per camera-second at {mixed[-1].cameras} cameras "
+                     f"-> about **{cores * 1000 / cost:.0f}** cameras on {cores} idle cores")
+    if anchor_mixed:
+        cost = anchor_mixed[-1].get("cpu_ms_per_camera_s", 0) or float("nan")
+        parts.append(f"anchor {cost:.0f} CPU ms per camera-second at {anchor_mixed[-1]['cameras']} cameras "
+                     f"-> about **{cores * 1000 / cost:.0f}**")
+    if not parts:
+        return []
+    return ["CPU-cost estimate (derived, not measured latency; ignores contention and p95 tails): "
+            + "; ".join(parts) + "."]
 
 
 def _stages(result: BenchResult) -> list[str]:

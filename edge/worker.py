@@ -11,26 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from edge.camera_health import OfflineWatch
+from edge.camera_rules import CameraRules
 from edge.capture import CaptureReader, SourceSpec
 from edge.config import CameraConfig, load_camera_dir
 from edge.errors import ConfigError, ModelError
 from edge.evidence import build_alert
 from edge.gateway_config import GatewaySettings
 from edge.metrics import EdgeMetrics
-from edge.motion import MotionGate, MotionVerdict
+from edge.motion import MotionGate
 from edge.outbox import Outbox, OutboxConfig
 from edge.pipeline import CameraPipeline, DownstreamStages
 from edge.publisher import AlertPublisher
-from edge.rules.engine import RuleEngine
 from edge.scheduler import InferenceScheduler
 from edge.sensors.reader import SensorReader
 from edge.sensors.registry import load_registry
 from edge.stats import CameraStatsCollector
-from edge.tracker import Tracker
-from edge.types import Detections, Frame
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import (
     AlertEvent,
@@ -44,41 +40,6 @@ from gridwatch.errors import GridwatchError
 from gridwatch.mqtt import MqttClient, Will
 
 log = logging.getLogger(__name__)
-
-
-class CameraRules:
-    """Tracker plus rule engine of one camera; the engine is built on the first frame (it needs the size)."""
-
-    def __init__(self, camera: CameraConfig, class_names: Sequence[str] | None) -> None:
-        self._camera = camera
-        self._class_names = tuple(class_names) if class_names else None
-        self._tracker = Tracker(camera.track, camera.detect.detect_fps)
-        self._engine: RuleEngine | None = None
-        self._keep_classes = frozenset(camera.detect.classes)
-
-    def engine(self, frame: Frame) -> RuleEngine:
-        size = (frame.width_px, frame.height_px)
-        if self._engine is None or self._engine.frame_size != size:
-            if self._class_names:
-                self._engine = RuleEngine(self._camera, size, self._class_names)
-            else:
-                self._engine = RuleEngine(self._camera, size)
-        return self._engine
-
-    def track(self, detections: Detections, frame: Frame) -> Detections:
-        # Classes the camera ignores never reach the tracker (the rule engine's filter re-checks the rest).
-        keep = detections.confidence >= self._camera.detect.conf_threshold
-        if self._keep_classes and self._class_names:
-            names = self._class_names
-            keep &= np.array([0 <= c < len(names) and names[c] in self._keep_classes
-                              for c in detections.class_id.tolist()], bool)
-        return self._tracker.update(detections.select(keep), frame.captured_ts)
-
-    def rules(self, tracked: Detections, frame: Frame) -> list[object]:
-        return list(self.engine(frame).update(tracked, self._tracker.tracks, frame.captured_ts))
-
-    def motion_rules(self, verdict: MotionVerdict, frame: Frame) -> list[object]:
-        return list(self.engine(frame).update_motion(verdict.moving, frame.captured_ts))
 
 
 @dataclass
@@ -121,6 +82,8 @@ class EdgeWorker:
             if not cameras and errors:
                 raise ConfigError(f"{settings.cameras_dir}: no valid camera config ({len(errors)} invalid)")
         self.cameras = [c for c in cameras if c.enabled and c.gateway_id in (None, settings.gateway_id)]
+        for skipped in {c.camera_id for c in cameras} - {c.camera_id for c in self.cameras}:
+            log.info("camera %s not run here: disabled or assigned to another gateway", skipped)
         self.metrics = EdgeMetrics(self.gateway_id)
         self.client = MqttClient(settings.broker, client_id=f"edge-{self.gateway_id}",
                                  will=Will(topics.gateway_status(self.gateway_id),
@@ -176,6 +139,11 @@ class EdgeWorker:
         if detector is not None:
             self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch)
         class_names = detector.spec.class_names if detector is not None else None
+        for camera in self.cameras:
+            if camera.detect.model and detector is not None and Path(camera.detect.model).name != \
+                    detector.spec.path.name:
+                log.warning("camera %s names model %s, but a gateway runs one shared detector: it uses %s",
+                            camera.camera_id, camera.detect.model, detector.spec.path.name)
         for camera in self.cameras:
             self.runtimes[camera.camera_id] = self._camera_runtime(camera, class_names)
         if self.scheduler is not None:

@@ -47,7 +47,7 @@ def bench(
     if not verbose:
         import logging
 
-        logging.getLogger().setLevel(logging.WARNING)  # progress bars, not per-camera log lines
+        logging.getLogger().setLevel(logging.ERROR)  # progress bars, not per-camera log lines
     sys.path.insert(0, str(REPO))  # benchmarks/ lives beside the package, not inside it
     from benchmarks.bench_pipeline import BenchOptions, main
 
