@@ -8,11 +8,10 @@ VENV="${VENV:-.venv}"
 PYTHON="${PYTHON:-python3}"
 
 apt_install() {
-    # Install Debian packages when we can (root + apt); otherwise say what falls back.
+    # Install the Debian packages that are missing when we can (root + apt); otherwise say what falls back.
     local missing=()
-    for spec in "$@"; do
-        local bin="${spec%%:*}" pkg="${spec##*:}"
-        command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("$pkg")
+    for pkg in "$@"; do
+        dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
     done
     [ ${#missing[@]} -eq 0 ] && return 0
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -27,9 +26,12 @@ apt_install() {
     fi
 }
 
-apt_install mosquitto:mosquitto mosquitto_passwd:mosquitto-clients ffmpeg:ffmpeg
-if [ "$profile" = dev ]; then
-    apt_install chromium:chromium pg_ctlcluster:postgresql
+if command -v dpkg >/dev/null 2>&1; then
+    apt_install mosquitto mosquitto-clients ffmpeg
+    if [ "$profile" = dev ]; then
+        # Browser tests (Chromium, a CJK font for legible Chinese screenshots) and PostgreSQL tests.
+        apt_install chromium fonts-wqy-microhei postgresql
+    fi
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
