@@ -39,10 +39,15 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$profile"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
     extras=""
     [ "$profile" = dev ] && extras="[dev]"
-    "$VENV/bin/python" -m pip install -q -e ".$extras" 2>&1 | grep -v '^WARNING: Location' || true
+    echo "bootstrap: installing gridwatch$extras into $VENV (log: $VENV/bootstrap.log)"
+    if ! { "$VENV/bin/python" -m pip install -q --upgrade pip \
+           && "$VENV/bin/python" -m pip install -q -e ".$extras"; } >"$VENV/bootstrap.log" 2>&1; then
+        grep -v '^WARNING: Location' "$VENV/bootstrap.log" | tail -n 30
+        echo "bootstrap: pip install failed (full log: $VENV/bootstrap.log)" >&2
+        exit 1
+    fi
     "$VENV/bin/python" -c "import gridwatch, edge, central, broker, models" 
     touch "$stamp"
 fi
