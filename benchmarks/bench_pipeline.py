@@ -41,7 +41,7 @@ class CapacityPoint:
     budget_skip_share: float
     motion_skip_share: float
     min_capture_fps: float
-    detect_fps_per_camera: float
+    detect_fps_per_moving_camera: float
     sustained: bool
     cpu_ms_per_camera_s: float = 0.0
     stages: dict[str, float] = field(default_factory=dict)
@@ -84,11 +84,14 @@ def capacity_point(n: int, run: sc.GatewayRun, opts: BenchOptions) -> CapacityPo
     age_p95 = max(ages) if ages else float("inf")
     budget_share = skipped_budget / max(1, detected + skipped_budget)
     min_capture = min(s.capture_fps for s in stats)
+    # cameras 0, 2, 4, ... play the moving clip: they must get their full detect rate (the anchor, which
+    # has no motion gate, must reach it on every camera)
+    moving = [s.detect_fps for i, s in enumerate(stats) if i % 2 == 0]
+    moving_fps = statistics.mean(moving) if moving else 0.0
     sustained = (age_p95 <= opts.budget_ms and budget_share <= 0.10
-                 and min_capture >= 0.9 * opts.source_fps)
+                 and min_capture >= 0.9 * opts.source_fps and moving_fps >= 0.9 * opts.detect_fps)
     return CapacityPoint(n, age_p95, budget_share, sum(s.frames_skipped_motion for s in stats) / captured,
-                         min_capture, detected / max(1e-9, sum(s.window_s for s in stats)),
-                         sustained, run.cpu_ms_per_camera_s, _stage_p50(stats))
+                         min_capture, moving_fps, sustained, run.cpu_ms_per_camera_s, _stage_p50(stats))
 
 
 def run(opts: BenchOptions) -> BenchResult:

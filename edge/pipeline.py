@@ -2,9 +2,9 @@
 -> publish, every stage timed into the camera's stats.
 
 The loop has two halves because inference is shared: ``on_frame`` runs on the camera's reader thread
-(motion gate, hand-off to the scheduler), ``on_detected`` on the inference thread once detections exist
-(track, rules, evidence, publish). ``motion_rules`` turn each motion verdict into events of rules of kind
-motion; without a model that is all a camera runs (motion-only).
+(motion gate, hand-off to the scheduler), ``on_detected`` on the scheduler's delivery thread once
+detections exist (track, rules, evidence, publish). ``motion_rules`` turn each motion verdict into events
+of rules of kind motion; without a model that is all a camera runs (motion-only).
 """
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ class CameraPipeline:
             return
         verdict = self._timed("motion", self._motion.check, frame.image_bgr, frame.captured_mono)
         if self._stages.motion_rules is not None:  # rules of kind motion, with or without a model
-            self._emit(self._timed("rules", self._stages.motion_rules, verdict, frame), frame)
+            self._emit(self._timed("motion_rules", self._stages.motion_rules, verdict, frame), frame)
         if self._scheduler is None:
             return
         if not verdict.needs_inference:
@@ -82,7 +82,7 @@ class CameraPipeline:
             return
         self._scheduler.submit(frame, wait=self._every_frame)
 
-    # -- inference thread -----------------------------------------------------------------------------
+    # -- scheduler threads (budget skips on the inference thread, detections on the delivery thread) ----
 
     def on_budget_skip(self, frame: Frame, wait_ms: float) -> None:
         self.stats.count("skipped_budget")

@@ -60,6 +60,15 @@ class _Lane:
     failed: int = 0
 
 
+def _next_slot(previous_s: float, now_s: float, interval_s: float) -> float:
+    """When a camera may be detected again after a pick at ``now_s``: one interval after its previous slot,
+    so a pick delayed by other cameras is made up on the next one (the rate holds on average), but never
+    sooner than half an interval from now (no bursts)."""
+    if previous_s == float("-inf"):
+        return now_s + interval_s
+    return max(previous_s + interval_s, now_s + interval_s / 2)
+
+
 @dataclass(frozen=True, slots=True)
 class LaneCounts:
     """How many frames one camera submitted, lost to newer ones, skipped by budget, detected, failed."""
@@ -152,7 +161,7 @@ class InferenceScheduler:
                 lane.skipped_budget += 1
                 skipped.append((lane, frame, wait_s * 1000.0))
                 continue
-            lane.next_allowed_s = now + lane.min_interval_s
+            lane.next_allowed_s = _next_slot(lane.next_allowed_s, now, lane.min_interval_s)
             picked.append((lane, frame, wait_s * 1000.0))
             last = index
             if len(picked) == self._max_batch:

@@ -12,7 +12,8 @@ import numpy as np
 from gridwatch.contracts.messages import CameraStats, Percentiles, utc_now
 
 STAGES = (
-    "decode", "motion", "preprocess", "inference", "postprocess", "track", "rules", "evidence", "publish",
+    "decode", "motion", "motion_rules", "preprocess", "inference", "postprocess", "track", "rules",
+    "evidence", "publish",
 )
 """Stage names, in pipeline order, under which latencies are recorded."""
 

@@ -197,3 +197,19 @@ def test_threaded_scheduler_delivers_every_camera_in_order_off_the_inference_thr
     assert [i for i, _ in seen] == list(range(20))
     assert {name for _, name in seen} == {"detections"}
     assert scheduler.counts("cam-0").superseded == 0
+
+
+@pytest.mark.parametrize(
+    ("previous", "now", "expected"),
+    [
+        (float("-inf"), 10.0, 10.2),   # first pick: a full interval
+        (10.0, 10.0, 10.2),            # on time
+        (10.0, 10.06, 10.2),           # late by 60 ms: made up, the rate holds on average
+        (10.0, 10.15, 10.25),          # late by 150 ms: at least half an interval, no burst
+    ],
+)
+def test_next_slot_keeps_the_rate_on_average_without_bursts(previous: float, now: float,
+                                                            expected: float) -> None:
+    from edge.scheduler import _next_slot
+
+    assert _next_slot(previous, now, 0.2) == pytest.approx(expected)
