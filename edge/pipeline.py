@@ -42,13 +42,15 @@ class CameraPipeline:
 
     def __init__(self, camera_id: str, motion: MotionGate, stages: DownstreamStages,
                  stats: CameraStatsCollector, *, scheduler: InferenceScheduler | None,
-                 every_frame: bool = False) -> None:
+                 every_frame: bool = False, motion_interval_s: float = 0.0) -> None:
         self.camera_id = camera_id
         self._motion = motion
         self._stages = stages
         self.stats = stats
         self._scheduler = scheduler
         self._every_frame = every_frame
+        self._motion_interval_s = motion_interval_s
+        self._last_motion_s = float("-inf")
         self.alerts_emitted = 0
 
     def _timed(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
@@ -68,10 +70,14 @@ class CameraPipeline:
 
     def on_frame(self, frame: Frame) -> None:
         self.stats.count("captured")
-        if self._scheduler is not None and not self._scheduler.is_due(self.camera_id):
-            # the detect rate limit would drop this frame anyway: skip the motion check too
+        if self._scheduler is not None and (
+                not self._scheduler.is_due(self.camera_id)
+                or frame.captured_mono - self._last_motion_s < self._motion_interval_s):
+            # the detect rate limit would drop this frame anyway, so a still scene is not checked for
+            # motion more often than it could be detected either
             self.stats.count("skipped_rate")
             return
+        self._last_motion_s = frame.captured_mono
         verdict = self._timed("motion", self._motion.check, frame.image_bgr, frame.captured_mono)
         if self._stages.motion_rules is not None:  # rules of kind motion, with or without a model
             self._emit(self._timed("motion_rules", self._stages.motion_rules, verdict, frame), frame)

@@ -172,8 +172,11 @@ class EdgeWorker:
             publish=publisher.publish, motion_rules=rules.motion_rules,
         )
         stats = CameraStatsCollector(self.gateway_id, cid)
+        # motion is checked at most at the detect rate (less half a 10 fps frame of slack)
+        motion_interval_s = max(0.0, 1.0 / camera.detect.detect_fps - 0.05)
         pipeline = CameraPipeline(cid, MotionGate(camera.motion), stages, stats, scheduler=self.scheduler,
-                                  every_frame=self.settings.inference.every_frame)
+                                  every_frame=self.settings.inference.every_frame,
+                                  motion_interval_s=motion_interval_s)
         if self.scheduler is not None:
             self.scheduler.add_camera(cid, detect_fps=camera.detect.detect_fps,
                                       budget_ms=camera.detect.budget_ms,

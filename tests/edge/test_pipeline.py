@@ -129,3 +129,21 @@ def test_frames_the_rate_limit_would_drop_skip_the_motion_check() -> None:
     assert stats.totals["detected"] == 5
     assert stats.totals["skipped_rate"] == 5
     assert len(stats.snapshot().stage_latency_ms) and stats.totals["captured"] == 10
+
+
+def test_a_still_scene_is_checked_for_motion_no_more_often_than_it_could_be_detected() -> None:
+    recorder = Recorder()
+    clock = [1000.0]
+    scheduler = InferenceScheduler(OnePersonDetector(), clock=lambda: clock[0])
+    stats = CameraStatsCollector("gw-1", "cam-1")
+    pipeline = CameraPipeline("cam-1", MotionGate(MotionConfig(downscale_width_px=80)), recorder.stages(),
+                              stats, scheduler=scheduler, motion_interval_s=0.15)
+    scheduler.add_camera("cam-1", detect_fps=5.0, budget_ms=1e9, on_result=pipeline.on_detected)
+    for index in range(20):  # 2 s of an empty street at 10 fps
+        frame = _frame(index, False)
+        pipeline.on_frame(Frame(frame.camera_id, index, clock[0], clock[0], frame.image_bgr))
+        scheduler.step()
+        clock[0] += 0.1
+    assert stats.totals["captured"] == 20
+    assert stats.totals["skipped_rate"] == 10  # every other frame
+    assert stats.totals["skipped_motion"] == 9  # the rest, after the first look, are still
