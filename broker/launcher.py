@@ -144,7 +144,10 @@ def _start_mosquitto(settings: BrokerSettings) -> RunningBroker:
     conf.write_text(render_dev_config(settings, password_file))
     log_path = data_dir / "mosquitto.log"
     log_file = log_path.open("ab")
-    process = subprocess.Popen([binary, "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT)
+    # A session of its own: a terminal's Ctrl-C must reach only us, so that whoever started the broker can
+    # stop its clients first (they flush to it) and the broker last.
+    process = subprocess.Popen([binary, "-c", str(conf)], stdout=log_file, stderr=subprocess.STDOUT,
+                               start_new_session=True)
     log_file.close()
     running = RunningBroker(BrokerKind.MOSQUITTO, settings.host, settings.port, _process=process)
     try:

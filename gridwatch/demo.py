@@ -89,23 +89,49 @@ def _gridwatch(*args: str) -> list[str]:
     return [sys.executable, "-m", "gridwatch", *args]
 
 
+DEMO_CLIP = Path("var/demo/sample.mp4")  # the path configs/cameras/demo.yaml plays
+FOREVER_S = 10 * 365 * 86400.0
+
+
+def registry_path(settings: DemoSettings) -> Path:
+    return settings.data_dir.resolve() / "edge" / "sensors.yaml"
+
+
+def registry_command(settings: DemoSettings) -> list[str]:
+    """Writes the simulated devices' registry, so the edge worker knows every device the simulator plays."""
+    return _gridwatch("sensors", "simulate", "--gateway-id", DEMO_GATEWAY_ID, "--devices",
+                      str(max(settings.sensor_devices, 1)), "--duration-s", "0",
+                      "--write-registry", str(registry_path(settings)))
+
+
 def child_commands(settings: DemoSettings) -> list[tuple[str, list[str]]]:
-    """The demo's children in start order (stopped in reverse)."""
+    """The demo's long-running children in start order (stopped in reverse)."""
     data = settings.data_dir.resolve()
-    registry = data / "edge" / "sensors.yaml"
     edge = ["edge", "run", "--gateway-id", DEMO_GATEWAY_ID, "--cameras", str(settings.cameras_dir),
-            "--sensors", str(registry), "--data-dir", str(data / "edge"),
+            "--sensors", str(registry_path(settings)), "--data-dir", str(data / "edge"),
             "--metrics-port", str(settings.edge_metrics_port)]
     if settings.model is not None:
         edge += ["--model", str(settings.model)]
-    return [
+    children = [
         ("hub", _gridwatch("hub", "--host", settings.host, "--port", str(settings.hub_port),
-                           "--data-dir", str(data / "hub"))),
+                           "--data-dir", str(data), "--auto-register")),
         ("edge", _gridwatch(*edge)),
-        ("sensors", _gridwatch("sensors", "simulate", "--gateway-id", DEMO_GATEWAY_ID,
-                               "--devices", str(settings.sensor_devices), "--scenario", settings.scenario,
-                               "--registry", str(registry))),
     ]
+    if settings.sensor_devices:
+        children.append(("sensors", _gridwatch(
+            "sensors", "simulate", "--gateway-id", DEMO_GATEWAY_ID, "--devices", str(settings.sensor_devices),
+            "--scenario", settings.scenario, "--duration-s", str(FOREVER_S))))
+    return children
+
+
+def ensure_sample_clip(path: Path = DEMO_CLIP) -> bool:
+    """Generate the demo camera's clip on first run (no network, no shared media needed); True if written."""
+    if path.is_file() and path.stat().st_size > 0:
+        return False
+    from edge.sample_clip import ClipSpec, write_clip
+
+    write_clip(path, ClipSpec(width_px=640, height_px=360, fps=10.0, frames=300, walkers=3))
+    return True
 
 
 class DemoStack:
@@ -125,7 +151,6 @@ class DemoStack:
             "GRIDWATCH_MQTT_USERNAME": DEV_USERNAME,
             "GRIDWATCH_MQTT_PASSWORD": DEV_PASSWORD,
             "GRIDWATCH_ADMIN_PASSWORD": env.get("GRIDWATCH_ADMIN_PASSWORD", DEMO_ADMIN_PASSWORD),
-            "GRIDWATCH_HUB_AUTO_REGISTER": "1",
             "PYTHONUNBUFFERED": "1",
         })
         return env
@@ -136,7 +161,12 @@ class DemoStack:
         self.broker = start_broker(BrokerSettings(host=s.host, port=s.broker_port, data_dir=s.data_dir / "broker",
                                                   kind=s.broker_kind))
         self.echo(f"broker: started {self.broker.describe()}")
+        if ensure_sample_clip():
+            self.echo(f"demo camera: generated sample clip {DEMO_CLIP}")
         env = self._env()
+        done = subprocess.run(registry_command(s), env=env, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise GridwatchError(f"could not write the sensor registry: {done.stderr.strip()[-300:]}")
         for name, argv in child_commands(s):
             child = Child(name, argv, env)
             child.start()
@@ -177,7 +207,9 @@ class DemoStack:
     def stop(self) -> None:
         for child in reversed(self.children):
             code = child.stop(timeout_s=30.0 if child.name == "edge" else 15.0)
-            self.echo(f"{child.name}: stopped (exit status {code})")
+            # uvicorn re-raises SIGTERM after its graceful shutdown, so the hub reports -SIGTERM, not 0.
+            how = "after SIGTERM" if code == -signal.SIGTERM else f"exit status {code}"
+            self.echo(f"{child.name}: stopped ({how})")
         if self.broker is not None:
             self.broker.stop()
             self.echo("broker: stopped")
