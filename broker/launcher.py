@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import getpass
 import contextlib
 import enum
+import getpass
 import logging
 import shutil
 import socket

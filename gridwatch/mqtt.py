@@ -71,7 +71,9 @@ class Delivery:
 
 
 class MqttClient:
-    """One broker connection (MQTT 3.1.1, which Mosquitto and the embedded broker both speak) with automatic reconnect and a background network thread.
+    """One broker connection with automatic reconnect and a background network thread.
+
+    MQTT 3.1.1, which Mosquitto and the embedded broker both speak.
 
     Subscriptions are remembered and renewed on every (re)connect, so a broker restart is invisible to
     callers apart from the gap. Handlers run on the network thread: they must be quick and must not raise

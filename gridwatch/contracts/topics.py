@@ -125,7 +125,10 @@ def all_commands(gateway_id: str) -> str:
 
 
 def shared(group: str, topic_filter: str) -> str:
-    """A shared subscription (Mosquitto honours ``$share`` for MQTT 3.1.1 clients too): workers of one ``group`` split the messages of ``topic_filter``."""
+    """A shared subscription: workers of one ``group`` split the messages of ``topic_filter``.
+
+    Mosquitto honours ``$share`` for MQTT 3.1.1 clients too.
+    """
     return f"$share/{check_id('group', group)}/{topic_filter}"
 
 
