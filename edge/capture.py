@@ -16,11 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import cv2
 import numpy as np
+import numpy.typing as npt
 
 from edge.errors import SourceError
 from edge.types import Frame
@@ -49,12 +50,18 @@ def redact_url(url: str) -> str:
 class SourceSection(Protocol):
     """The camera config's ``source`` section, as far as capture needs it."""
 
-    url: str
-    realtime: bool
-    loop: bool
-    fps_limit: float | None
-    reconnect_min_s: float
-    reconnect_max_s: float
+    @property
+    def url(self) -> str: ...
+    @property
+    def realtime(self) -> bool: ...
+    @property
+    def loop(self) -> bool: ...
+    @property
+    def fps_limit(self) -> float | None: ...
+    @property
+    def reconnect_min_s(self) -> float: ...
+    @property
+    def reconnect_max_s(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +130,14 @@ def backoff_s(attempt: int, min_s: float, max_s: float, rng: random.Random) -> f
     return max(0.0, base * rng.uniform(0.75, 1.25))
 
 
-def check_image(image: object, camera_id: str) -> np.ndarray:
+def check_image(image: object, camera_id: str) -> npt.NDArray[np.uint8]:
     """The decoded image if it is a usable BGR frame, else raise SourceError naming the camera."""
     if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
         shape = getattr(image, "shape", None)
         raise SourceError(f"camera {camera_id}: decoder gave an unusable frame {shape}: expected HxWx3 BGR")
     if image.dtype != np.uint8:
         raise SourceError(f"camera {camera_id}: frame dtype {image.dtype}: expected uint8")
-    return image
+    return cast(npt.NDArray[np.uint8], image)
 
 
 class CaptureReader:

@@ -10,24 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 Polygon = Sequence[Sequence[float]]
+_DILATE_KERNEL = np.ones((3, 3), np.uint8)  # what cv2.dilate uses for kernel=None
 
 
 class MotionSection(Protocol):
     """The camera config's ``motion`` section, as far as the gate needs it."""
 
-    enabled: bool
-    downscale_width_px: int
-    threshold: int
-    min_area_frac: float
-    masks: Sequence[object]
-    recheck_interval_s: float
+    @property
+    def enabled(self) -> bool: ...
+    @property
+    def downscale_width_px(self) -> int: ...
+    @property
+    def threshold(self) -> int: ...
+    @property
+    def min_area_frac(self) -> float: ...
+    @property
+    def masks(self) -> Sequence[object]: ...
+    @property
+    def recheck_interval_s(self) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +52,8 @@ class MotionVerdict:
 
 def mask_points(mask: object) -> list[tuple[float, float]]:
     """Normalised polygon points of one mask entry: a list of (x, y) pairs or an object with ``points``."""
-    points = getattr(mask, "points", mask)
-    return [(float(p[0]), float(p[1])) for p in points]  # type: ignore[union-attr, index]
+    points = cast(Sequence[Sequence[float]], getattr(mask, "points", mask))
+    return [(float(p[0]), float(p[1])) for p in points]
 
 
 def keep_mask(masks: Sequence[object], width_px: int, height_px: int) -> npt.NDArray[np.uint8]:
@@ -54,7 +61,7 @@ def keep_mask(masks: Sequence[object], width_px: int, height_px: int) -> npt.NDA
     keep = np.full((height_px, width_px), 255, np.uint8)
     for mask in masks:
         pts = np.array(mask_points(mask), np.float32) * np.array([width_px, height_px], np.float32)
-        cv2.fillPoly(keep, [np.round(pts).astype(np.int32)], 0)
+        cv2.fillPoly(keep, [np.round(pts).astype(np.int32)], 0)  # type: ignore[call-overload]
     return keep
 
 
@@ -75,7 +82,7 @@ class MotionGate:
         target_h = max(1, round(height * target_w / width))
         small = cv2.resize(image_bgr, (target_w, target_h), interpolation=cv2.INTER_AREA)
         grey = cv2.cvtColor(small, cv2.COLOR_BGR2GRAY)
-        return cv2.GaussianBlur(grey, (5, 5), 0)
+        return cast(npt.NDArray[np.uint8], cv2.GaussianBlur(grey, (5, 5), 0))
 
     def check(self, image_bgr: npt.NDArray[np.uint8], now_s: float) -> MotionVerdict:
         if not self._section.enabled:
@@ -90,7 +97,8 @@ class MotionGate:
         diff = cv2.absdiff(grey, cv2.convertScaleAbs(self._background))
         cv2.accumulateWeighted(grey, self._background, self._learn_rate)
         _, changed = cv2.threshold(diff, int(self._section.threshold), 255, cv2.THRESH_BINARY)
-        changed = cv2.dilate(cv2.bitwise_and(changed, self._keep), None, iterations=2)
+        keep = self._keep if self._keep is not None else np.full_like(changed, 255)
+        changed = cv2.dilate(cv2.bitwise_and(changed, keep), _DILATE_KERNEL, iterations=2)
         contours, _ = cv2.findContours(changed, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
         largest = max((cv2.contourArea(c) for c in contours), default=0.0)
         area_frac = float(largest) / self._keep_px
