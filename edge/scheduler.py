@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -26,6 +26,15 @@ log = logging.getLogger(__name__)
 
 class BatchDetector(Protocol):
     def detect_batch(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[tuple[Detections, Any]]: ...
+
+
+@runtime_checkable
+class PreparingDetector(BatchDetector, Protocol):
+    """A detector whose preprocess stage can run apart from inference (edge.detector.Detector is one)."""
+
+    def prepare(self, image: npt.NDArray[np.uint8]) -> Any: ...
+
+    def detect_prepared(self, prepared: Sequence[Any]) -> list[tuple[Detections, Any]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +61,7 @@ class _Lane:
     on_result: ResultCallback
     on_skip: SkipCallback | None
     pending: Frame | None = None
+    pending_prepared: Any = None
     next_allowed_s: float = float("-inf")
     submitted: int = 0
     superseded: int = 0
@@ -88,6 +98,10 @@ class InferenceScheduler:
         if max_batch < 1:
             raise ValueError(f"max_batch {max_batch}: expected >= 1")
         self._detector = detector
+        # Preprocessing happens on the submitting (camera) thread when the detector allows it, so the one
+        # inference thread spends its time in the network only.
+        self._preparing: PreparingDetector | None = (
+            detector if isinstance(detector, PreparingDetector) else None)
         self._max_batch = max_batch
         self._clock = clock
         self._lanes: dict[str, _Lane] = {}
@@ -133,6 +147,7 @@ class InferenceScheduler:
     def submit(self, frame: Frame, *, wait: bool = False) -> None:
         """Make ``frame`` its camera's pending frame. ``wait``: first wait until the slot is free
         (every-frame mode, back-pressure on the reader) instead of replacing the older frame."""
+        prepared = self._preparing.prepare(frame.image_bgr) if self._preparing is not None else None
         with self._cond:
             lane = self._lanes.get(frame.camera_id)
             if lane is None:
@@ -141,12 +156,14 @@ class InferenceScheduler:
                 self._cond.wait(0.5)
             if lane.pending is not None:
                 lane.superseded += 1
-            lane.pending = frame
+            lane.pending, lane.pending_prepared = frame, prepared
             lane.submitted += 1
             self._cond.notify_all()
 
-    def _pick(self, now: float) -> tuple[list[tuple[_Lane, Frame, float]], list[tuple[_Lane, Frame, float]]]:
+    def _pick(self, now: float) -> tuple[list[tuple[_Lane, Frame, float]], list[tuple[_Lane, Frame, float]],
+                                         list[Any]]:
         picked: list[tuple[_Lane, Frame, float]] = []
+        prepared: list[Any] = []
         skipped: list[tuple[_Lane, Frame, float]] = []
         count = len(self._order)
         last = None
@@ -156,6 +173,7 @@ class InferenceScheduler:
             if lane.pending is None or now < lane.next_allowed_s:
                 continue
             frame, lane.pending = lane.pending, None
+            ready, lane.pending_prepared = lane.pending_prepared, None
             wait_s = now - frame.captured_mono
             if wait_s > lane.budget_s:
                 lane.skipped_budget += 1
@@ -163,6 +181,7 @@ class InferenceScheduler:
                 continue
             lane.next_allowed_s = _next_slot(lane.next_allowed_s, now, lane.min_interval_s)
             picked.append((lane, frame, wait_s * 1000.0))
+            prepared.append(ready)
             last = index
             if len(picked) == self._max_batch:
                 break
@@ -170,19 +189,22 @@ class InferenceScheduler:
             self._cursor = (last + 1) % count
         if picked or skipped:
             self._cond.notify_all()  # wake readers waiting for a free slot
-        return picked, skipped
+        return picked, skipped, prepared
 
     def step(self) -> int:
         """One scheduling round; returns how many frames were detected."""
         with self._cond:
-            picked, skipped = self._pick(self._clock())
+            picked, skipped, prepared = self._pick(self._clock())
         for lane, frame, wait_ms in skipped:
             if lane.on_skip is not None:
                 lane.on_skip(frame, wait_ms)
         if not picked:
             return 0
         try:
-            outputs = self._detector.detect_batch([frame.image_bgr for _, frame, _ in picked])
+            if self._preparing is not None:
+                outputs = self._preparing.detect_prepared(prepared)
+            else:
+                outputs = self._detector.detect_batch([frame.image_bgr for _, frame, _ in picked])
         except Exception:
             cameras = ", ".join(lane.camera_id for lane, _, _ in picked)
             log.exception("detector failed on frames of camera(s) %s; frames skipped", cameras)

@@ -117,6 +117,18 @@ def test_dynamic_batch_is_one_run_and_equals_one_by_one() -> None:
     assert detector.detect_batch([]) == []
 
 
+def test_prepared_frames_give_the_same_detections_as_detect() -> None:
+    detector = Detector(FIXTURES / "tiny-anchors-dynamic.onnx", conf_threshold=0.5)
+    image = np.random.default_rng(3).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    prepared = detector.prepare(image)
+    assert prepared.blob.shape == (1, 3, *detector.spec.input_hw)
+    assert prepared.preprocess_ms >= 0
+    (detections, times), = detector.detect_prepared([prepared])
+    single, _ = detector.detect(image)
+    np.testing.assert_allclose(detections.xyxy, single.xyxy, atol=1e-5)
+    assert times.preprocess_ms == prepared.preprocess_ms
+
+
 def test_end_to_end_model_runs_without_nms() -> None:
     detector = Detector(FIXTURES / "tiny-end2end.onnx", conf_threshold=0.1)
     detections, _ = detector.detect(np.full((20, 40, 3), 200, np.uint8))

@@ -213,3 +213,56 @@ def test_next_slot_keeps_the_rate_on_average_without_bursts(previous: float, now
     from edge.scheduler import _next_slot
 
     assert _next_slot(previous, now, 0.2) == pytest.approx(expected)
+
+
+class PreparingFakeDetector(FakeDetector):
+    """Like FakeDetector, but with a separate prepare stage whose calling thread is recorded."""
+
+    def __init__(self, clock: Clock) -> None:
+        super().__init__(clock)
+        self.prepared_on: list[str] = []
+
+    def prepare(self, image: np.ndarray) -> tuple[str, int]:
+        import threading
+
+        self.prepared_on.append(threading.current_thread().name)
+        return ("prepared", int(image[0, 0, 0]))
+
+    def detect_prepared(self, prepared: Sequence[tuple[str, int]]) -> list[tuple[Detections, Times]]:
+        assert all(tag == "prepared" for tag, _ in prepared)
+        self.batches.append([camera for _, camera in prepared])
+        return [(Detections.empty(), Times()) for _ in prepared]
+
+
+def test_frames_are_prepared_by_the_submitting_thread_and_only_inferred_on_the_scheduler() -> None:
+    import threading
+
+    clock = Clock()
+    detector = PreparingFakeDetector(clock)
+    scheduler = InferenceScheduler(detector, max_batch=2, clock=clock)
+    results: list[DetectResult] = []
+    for c in range(3):
+        scheduler.add_camera(f"cam-{c}", detect_fps=None, budget_ms=250.0, on_result=results.append)
+    submitter = threading.Thread(target=lambda: [scheduler.submit(_frame(c, 0, clock.now)) for c in range(3)],
+                                 name="camera-reader")
+    submitter.start()
+    submitter.join()
+    assert detector.prepared_on == ["camera-reader"] * 3
+    assert scheduler.step() == 2 and scheduler.step() == 1
+    assert detector.batches == [[0, 1], [2]]
+    assert [r.frame.camera_id for r in results] == ["cam-0", "cam-1", "cam-2"]
+
+
+def test_a_superseded_frame_takes_its_prepared_input_with_it() -> None:
+    clock = Clock()
+    detector = PreparingFakeDetector(clock)
+    scheduler = InferenceScheduler(detector, clock=clock)
+    results: list[DetectResult] = []
+    scheduler.add_camera("cam-5", detect_fps=None, budget_ms=250.0, on_result=results.append)
+    scheduler.submit(_frame(5, 0, clock.now))
+    newer = _frame(5, 1, clock.now)
+    newer.image_bgr[0, 0, 0] = 5
+    scheduler.submit(newer)
+    assert scheduler.step() == 1
+    assert [r.frame.index for r in results] == [1]
+    assert scheduler.counts("cam-5").superseded == 1
