@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from central import feed
 from central.correlate import Correlator, Placement, open_key
-from central.db.models import Alert, Camera, Case, CaseEvent, FeedEvent, Gateway, Sensor
+from central.db.models import Alert, Camera, Case, CaseEvent, Gateway, Sensor
 from central.errors import IngestRejected
 from central.states import CaseState, allowed_actions
 from central.views import CasePublic
@@ -98,12 +98,16 @@ class BatchWriter:
             results[i] = (outcome, case)
         self._insert_cases(session, list(created.values()), now)
         ids = self._insert_alerts(session, rows)
-        for case_id, event_ids in touched.items():
-            case = session.get(Case, case_id)
-            if case is not None:
-                feed.append_case(
-                    session, "case.repeated", case, now, event_ids=event_ids[-50:], repeats=len(event_ids)
+        by_id = {case.id: case for case in open_cases.values() if case.id is not None}
+        feed.insert_items(
+            session,
+            [
+                feed.case_item(
+                    session, "case.repeated", by_id[case_id], now, event_ids=event_ids[-50:], repeats=len(event_ids)
                 )
+                for case_id, event_ids in touched.items()
+            ],
+        )
         for i, value in enumerate(results):
             if isinstance(value, tuple) and value[0] != "duplicate-of":
                 outcome, case = value
@@ -112,9 +116,7 @@ class BatchWriter:
             if isinstance(value, tuple):  # a repeat of an event earlier in this batch
                 original = results[value[1]]
                 alert_id = getattr(original, "alert_id", None)
-                results[i] = make_result(
-                    events[i].event_id, "duplicate", alert_id, getattr(original, "case_id", None)
-                )
+                results[i] = make_result(events[i].event_id, "duplicate", alert_id, getattr(original, "case_id", None))
         del keep
         return results
 
@@ -145,9 +147,7 @@ class BatchWriter:
                     loaded[(model.__tablename__, getattr(row, pk.name))] = row
         return loaded
 
-    def _cases(
-        self, session: Session, events: list[AlertEvent], now: datetime
-    ) -> tuple[dict[str, Case], set[str]]:
+    def _cases(self, session: Session, events: list[AlertEvent], now: datetime) -> tuple[dict[str, Case], set[str]]:
         keys = sorted({_key(e) for e in events})
         open_cases: dict[str, Case] = {}
         for chunk in _chunks(keys):
@@ -251,9 +251,7 @@ class BatchWriter:
                     )
                 )
                 audit.append(
-                    _audit(
-                        case.id, now, "dispatch", CaseState.REGISTERED, CaseState.DISPATCHED, notes[id(case)]
-                    )
+                    _audit(case.id, now, "dispatch", CaseState.REGISTERED, CaseState.DISPATCHED, notes[id(case)])
                 )
                 items.append(
                     {
@@ -263,8 +261,9 @@ class BatchWriter:
                         "data": final.model_dump(mode="json"),
                     }
                 )
-        session.execute(insert(CaseEvent), audit)
-        session.execute(insert(FeedEvent), items)
+        # Core inserts: one multi-row statement each (the ORM's bulk path would go row by row on PostgreSQL).
+        session.execute(insert(CaseEvent.__table__), audit)
+        feed.insert_items(session, items)
 
     @staticmethod
     def _alert_row(event: AlertEvent, now: datetime) -> dict[str, Any]:
@@ -289,8 +288,9 @@ class BatchWriter:
     def _insert_alerts(session: Session, rows: list[tuple[dict[str, Any], Case]]) -> dict[str, int]:
         if not rows:
             return {}
+        table = Alert.__table__
         inserted = session.execute(
-            insert(Alert).returning(Alert.event_id, Alert.id, sort_by_parameter_order=True),
+            insert(table).returning(table.c.event_id, table.c.id, sort_by_parameter_order=True),
             [{**row, "case_id": case.id} for row, case in rows],
         )
         return {event_id: alert_id for event_id, alert_id in inserted}

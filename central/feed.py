@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from central.db.models import Area, Case, FeedEvent
@@ -33,24 +33,34 @@ def area_code(session: Session, area_id: int | None) -> str | None:
     return codes[area_id]
 
 
+def case_item(session: Session, kind: str, case: Case, now: datetime, **extra: Any) -> dict[str, Any]:
+    """A feed row for a case change, as a dict ready for a (multi-row) insert."""
+    data = CasePublic.of(case).model_dump(mode="json")
+    data.update(extra)
+    return {
+        "at": now,
+        "kind": kind,
+        "case_id": case.id,
+        "area_code": area_code(session, case.area_id),
+        "alert_type": case.alert_type,
+        "priority": case.priority,
+        "assignee_id": case.assignee_id,
+        "data": data,
+    }
+
+
+def insert_items(session: Session, items: list[dict[str, Any]]) -> None:
+    """Insert many feed rows with one multi-row statement (a Core insert: the ORM's bulk path would go row
+    by row on PostgreSQL)."""
+    if items:
+        session.execute(insert(FeedEvent.__table__), items)
+
+
 def append_case(session: Session, kind: str, case: Case, now: datetime, **extra: Any) -> None:
     """Record a case change (``case.created``, ``case.dispatched``, ``case.escalated`` ...) on the feed."""
     if case.id is None:
         session.flush()
-    data = CasePublic.of(case).model_dump(mode="json")
-    data.update(extra)
-    session.add(
-        FeedEvent(
-            at=now,
-            kind=kind,
-            case_id=case.id,
-            area_code=area_code(session, case.area_id),
-            alert_type=case.alert_type,
-            priority=case.priority,
-            assignee_id=case.assignee_id,
-            data=data,
-        )
-    )
+    session.add(FeedEvent(**case_item(session, kind, case, now, **extra)))
 
 
 def read_after(session: Session, after_id: int, flt: FeedFilter, limit: int = 500) -> list[FeedEvent]:
