@@ -15,6 +15,7 @@ from central.clock import Clock
 from central.errors import HubError
 from central.hub import Hub
 from central.settings import HubSettings
+from central.web import web_router
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ def create_app(
     app.state.hub = hub
     for module in (health, auth_api, events_api, cases_api, registry_api, stream_api, reports_api):
         app.include_router(module.router)
-    app.include_router(__import__("central.web", fromlist=["web_router"]).web_router)  # consoles (engineer F)
+    app.include_router(web_router)  # the browser consoles (central/web)
 
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
