@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -157,7 +157,7 @@ class Ingestor:
             log.info("auto-registered gateway %s (ingest.auto_register is on)", event.gateway_id)
         if gateway.retired:
             raise IngestRejected("retired_gateway", f"gateway {event.gateway_id!r} is retired", 403)
-        gateway.last_seen_at = now
+        _seen(gateway, now)
         if event.source_kind is SourceKind.GATEWAY:
             if event.source_id != event.gateway_id:
                 raise IngestRejected(
@@ -194,7 +194,7 @@ class Ingestor:
             )
         if device.retired:
             raise IngestRejected("retired_device", f"{kind} {event.source_id!r} is retired", 403)
-        device.last_seen_at = now
+        _seen(device, now)
         return Placement(
             device.area_id if device.area_id is not None else gateway.area_id,
             device.latitude,
@@ -228,3 +228,12 @@ class Ingestor:
         session.add(row)
         session.flush()
         return row.id
+
+
+SEEN_RESOLUTION = timedelta(seconds=10)
+
+
+def _seen(row: Gateway | Camera | Sensor, now: datetime) -> None:
+    """Note when a gateway or device was last heard from, to 10 s: not one UPDATE per alert in a storm."""
+    if row.last_seen_at is None or now - row.last_seen_at >= SEEN_RESOLUTION:
+        row.last_seen_at = now
