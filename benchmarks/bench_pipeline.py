@@ -124,7 +124,7 @@ def run(opts: BenchOptions) -> BenchResult:
                 if n in opts.capacity_steps and (not failed or len(result.capacity) < 2):
                     bar.set_postfix_str(f"gridwatch {n} cameras")
                     clips = [moving if i % 2 == 0 else static for i in range(n)]
-                    live = sc.gridwatch_live(opts.model, clips, opts.threads, opts.duration_s,
+                    live = sc.gridwatch_live(opts.model, clips, None, opts.duration_s,
                                              opts.detect_fps, opts.budget_ms)
                     result.capacity.append(capacity_point(n, live, opts))
                     bar.update()

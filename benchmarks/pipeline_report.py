@@ -147,7 +147,9 @@ def write(result: BenchResult, out_dir: Path, elapsed_s: float) -> tuple[Path, P
     text = [
         "# Pipeline benchmark", "",
         f"Command: `{opts.command}` ({elapsed_s:.0f} s). Model `{opts.model.name}`, "
-        f"{opts.threads} inference threads, clip `{opts.clip.name if opts.clip else 'synthetic'}`.",
+        f"clip `{opts.clip.name if opts.clip else 'synthetic'}`. Inference: every-frame runs (ceiling, "
+        f"gridwatch) use {opts.threads} ONNX Runtime threads in one worker; live capacity runs use the gateway's "
+        "own plan (as many single-threaded inference workers as cores).",
         f"Machine: {result.machine}. Other work on the machine shows up in every number: read ratios, "
         "measured side by side and interleaved, rather than absolute fps.", "",
         "## Every frame, one camera", "", *_throughput(result), "",

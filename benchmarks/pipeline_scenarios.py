@@ -70,11 +70,14 @@ def camera(camera_id: str, url: str, *, realtime: bool, motion: bool, detect_fps
     }, f"bench/{camera_id}")
 
 
-def _settings(model: Path, data_dir: Path, threads: int, every_frame: bool) -> GatewaySettings:
+def _settings(model: Path, data_dir: Path, threads: int | None, every_frame: bool) -> GatewaySettings:
     # No broker on port 9: alerts go to the outbox, exactly as during a broker outage.
+    # Every-frame runs one camera on one worker with ``threads`` (like the ceiling); live runs use the gateway's
+    # own plan (workers and threads from the core and camera counts) unless ``threads`` is forced.
+    inference = InferenceSettings(threads=threads, workers=1 if every_frame else None, every_frame=every_frame,
+                                  max_batch=1)
     return GatewaySettings(gateway_id="gw-bench", model=model, data_dir=data_dir, metrics_port=0,
-                           broker=MqttSettings(port=9), stats_interval_s=3600,
-                           inference=InferenceSettings(threads=threads, every_frame=every_frame, max_batch=1))
+                           broker=MqttSettings(port=9), stats_interval_s=3600, inference=inference)
 
 
 @dataclass
@@ -109,7 +112,7 @@ def gridwatch_every_frame(model: Path, clip: Path, threads: int) -> GatewayRun:
             worker.stop(flush_timeout_s=0.1)
 
 
-def gridwatch_live(model: Path, clips: list[Path], threads: int, duration_s: float,
+def gridwatch_live(model: Path, clips: list[Path], threads: int | None, duration_s: float,
                    detect_fps: float, budget_ms: float) -> GatewayRun:
     """N cameras played live (files at native rate, looped), motion gating on; stats over ``duration_s``."""
     cams = [camera(f"cam-{i:02d}", str(c), realtime=True, motion=True, detect_fps=detect_fps,

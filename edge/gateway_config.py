@@ -20,13 +20,27 @@ class _Section(BaseModel):
 class InferenceSettings(_Section):
     """How the one shared detector runs."""
 
-    threads: int = Field(2, ge=1, le=64, description="ONNX Runtime intra-op threads (a gateway has 2 cores)")
+    workers: int | None = Field(
+        None, ge=1, le=16,
+        description="inference threads running the detector side by side; None = as many as CPU cores, "
+                    "but one for a single camera (its frames are detected in order, one at a time)")
+    threads: int | None = Field(
+        None, ge=1, le=64,
+        description="ONNX Runtime intra-op threads per run; None = CPU cores divided among the workers")
     providers: tuple[str, ...] = Field((), description="execution providers to prefer; empty = best")
     max_batch: int = Field(4, ge=1, le=64,
                            description="frames of different cameras run in one network call")
     every_frame: bool = Field(
         False, description="never replace a pending frame: readers wait for the detector (benchmarks only)"
     )
+
+
+def inference_plan(settings: InferenceSettings, cameras: int, cores: int) -> tuple[int, int]:
+    """(workers, threads per run) for ``cameras`` on ``cores``: measured on 2 cores with yolo11n-320, two
+    single-threaded runs side by side give about 1.6x the frames per second of one run on two threads."""
+    workers = settings.workers or max(1, min(cores, cameras))
+    threads = settings.threads or max(1, cores // workers)
+    return workers, threads
 
 
 class GatewaySettings(_Section):

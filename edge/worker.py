@@ -4,6 +4,7 @@ status, stats, metrics and the alert publisher together, and shuts all of it dow
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 import time
@@ -17,7 +18,7 @@ from edge.capture import CaptureReader, SourceSpec
 from edge.config import CameraConfig, load_camera_dir
 from edge.errors import ConfigError, ModelError
 from edge.evidence import build_alert
-from edge.gateway_config import GatewaySettings
+from edge.gateway_config import GatewaySettings, inference_plan
 from edge.metrics import EdgeMetrics
 from edge.motion import MotionGate
 from edge.outbox import Outbox, OutboxConfig
@@ -63,7 +64,9 @@ def load_detector(settings: GatewaySettings, cameras: Sequence[CameraConfig]):  
         log.warning("no detector model: cameras run motion-only (rules of kind motion). %s", exc)
         return None
     conf = min((c.detect.conf_threshold for c in cameras), default=0.25)
-    detector = Detector(Path(path), threads=settings.inference.threads,
+    workers, threads = inference_plan(settings.inference, len(cameras), os.cpu_count() or 1)
+    log.info("inference: %d worker(s) x %d ONNX Runtime thread(s)", workers, threads)
+    detector = Detector(Path(path), threads=threads,
                         providers=list(settings.inference.providers) or None, conf_threshold=conf)
     detector.warmup()
     return detector
@@ -137,7 +140,8 @@ class EdgeWorker:
         self.publisher = AlertPublisher(self.client, self._outbox, self.gateway_id).start()
         detector = load_detector(settings, self.cameras)
         if detector is not None:
-            self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch)
+            workers, _ = inference_plan(settings.inference, len(self.cameras), os.cpu_count() or 1)
+            self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch, workers=workers)
         class_names = detector.spec.class_names if detector is not None else None
         for camera in self.cameras:
             if camera.detect.model and detector is not None and Path(camera.detect.model).name != \

@@ -58,7 +58,7 @@ def bench(
         clip = SHARED_CLIP
     if quick:
         repeats, duration_s, max_cameras = 1, 4.0, min(max_cameras, 4)
-    steps = tuple(n for n in (1, 2, 4, 6, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64) if n <= max_cameras)
+    steps = tuple(n for n in (1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 48, 64) if n <= max_cameras)
     anchor_steps = tuple(n for n in (1, 2, 4, 8) if n <= max_cameras)
     command = "gridwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     with one_line_errors():

@@ -41,7 +41,10 @@ def run(
                                                   help="outbox and local state [var/edge]")] = None,
     sensors: Annotated[Path | None, typer.Option(envvar=f"{ENV}SENSORS_REGISTRY",
                                                  help="sensor registry YAML to read sensors too")] = None,
-    threads: Annotated[int | None, typer.Option(min=1, max=64, help="detector threads [2]")] = None,
+    threads: Annotated[int | None, typer.Option(
+        min=1, max=64, help="ONNX Runtime threads per inference run [cores / workers]")] = None,
+    workers: Annotated[int | None, typer.Option(
+        min=1, max=16, help="inference runs side by side [cores; 1 for a single camera]")] = None,
     stats_interval_s: Annotated[float | None, typer.Option(min=0.1, help="stats period in s [10]")] = None,
     config: Annotated[Path | None, typer.Option(envvar=f"{ENV}GATEWAY_CONFIG",
                                                 help="gateway YAML; flags override its values")] = None,
@@ -84,7 +87,7 @@ def run(
                 raise ConfigError(
                     "--gateway-id is required (or GRIDWATCH_GATEWAY_ID, or gateway_id in --config)")
             settings = build_settings({"broker": broker}, source="command line", **overrides)
-        if threads is not None:
-            settings = settings.model_copy(
-                update={"inference": settings.inference.model_copy(update={"threads": threads})})
+        tuning = {k: v for k, v in (("threads", threads), ("workers", workers)) if v is not None}
+        if tuning:
+            settings = settings.model_copy(update={"inference": settings.inference.model_copy(update=tuning)})
         EdgeWorker(settings).run_until_signal()

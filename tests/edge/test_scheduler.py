@@ -266,3 +266,56 @@ def test_a_superseded_frame_takes_its_prepared_input_with_it() -> None:
     assert scheduler.step() == 1
     assert [r.frame.index for r in results] == [1]
     assert scheduler.counts("cam-5").superseded == 1
+
+
+class SlowThreadSafeDetector:
+    """Sleeps per call (releasing the GIL like ONNX Runtime) and records per-camera overlap."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lock = threading.Lock()
+        self.in_detector: dict[int, int] = {}
+        self.overlap_same_camera = 0
+        self.max_concurrent = 0
+        self.active = 0
+
+    def detect_batch(self, images: Sequence[np.ndarray]) -> list[tuple[Detections, Times]]:
+        cams = [int(img[0, 0, 0]) for img in images]
+        with self.lock:
+            self.active += 1
+            self.max_concurrent = max(self.max_concurrent, self.active)
+            for c in cams:
+                self.in_detector[c] = self.in_detector.get(c, 0) + 1
+                if self.in_detector[c] > 1:
+                    self.overlap_same_camera += 1
+        time.sleep(0.01)
+        with self.lock:
+            self.active -= 1
+            for c in cams:
+                self.in_detector[c] -= 1
+        return [(Detections.empty(), Times()) for _ in images]
+
+
+def test_two_workers_run_side_by_side_but_never_two_frames_of_one_camera() -> None:
+    detector = SlowThreadSafeDetector()
+    scheduler = InferenceScheduler(detector, workers=2)
+    results: list[DetectResult] = []
+    for c in range(2):
+        scheduler.add_camera(f"cam-{c}", detect_fps=None, budget_ms=10_000.0, on_result=results.append)
+    scheduler.start()
+    try:
+        for index in range(30):
+            for c in range(2):
+                scheduler.submit(_frame(c, index, time.monotonic()), wait=True)
+        deadline = time.monotonic() + 10
+        while len(results) < 60 and time.monotonic() < deadline:
+            time.sleep(0.01)
+    finally:
+        scheduler.stop()
+    assert len(results) == 60
+    assert detector.overlap_same_camera == 0
+    assert detector.max_concurrent == 2
+    for c in range(2):
+        indexes = [r.frame.index for r in results if r.frame.camera_id == f"cam-{c}"]
+        assert indexes == list(range(30)), "a camera's results must arrive in frame order"
