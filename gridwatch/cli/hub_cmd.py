@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import threading
@@ -62,6 +63,7 @@ def hub(
     from central.settings import HubSettings, IngestSettings
 
     setup_logging(verbose)
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     with one_line_errors():
         ingest = IngestSettings(
             auto_register=auto_register,
