@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+from dataclasses import dataclass
 
 from central.errors import IngestRejected
 from central.ingest import Ingestor
@@ -29,16 +30,12 @@ class MqttIngest:
     """Subscribes to events and status; messages are acknowledged only after their transaction commits,
     so a hub killed mid-batch gets them again from the broker (and idempotency drops the repeats)."""
 
-    def __init__(
-        self, settings: HubSettings, ingestor: Ingestor, status: StatusTracker, metrics: HubMetrics
-    ) -> None:
+    def __init__(self, settings: HubSettings, ingestor: Ingestor, status: StatusTracker, metrics: HubMetrics) -> None:
         self.settings = settings
         self.ingestor = ingestor
         self.status = status
         self.metrics = metrics
-        self.client = MqttClient(
-            settings.mqtt, settings.ingest.client_id, clean_session=False, manual_ack=True
-        )
+        self.client = MqttClient(settings.mqtt, settings.ingest.client_id, clean_session=False, manual_ack=True)
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
@@ -54,7 +51,7 @@ class MqttIngest:
         for topic_filter in filters:
             if group and topic_filter == topics.all_events():
                 topic_filter = topics.shared(group, topic_filter)
-            self.client.subscribe(topic_filter, self._queue.put)
+            self.client.subscribe(topic_filter, self._receive)
         self._worker.start()
         self.client.connect_async()
 
@@ -67,6 +64,10 @@ class MqttIngest:
     @property
     def connected(self) -> bool:
         return self.client.connected
+
+    def _receive(self, message: Message) -> None:
+        """Network thread: decode at once (quick, and it overlaps the worker's waits on the database)."""
+        self._queue.put(_Received(message, _decode(message)))
 
     def _run(self) -> None:
         batch_max = self.settings.ingest.batch_max
@@ -82,37 +83,66 @@ class MqttIngest:
             except queue.Empty:
                 pass
             self.metrics.queue_depth.set(self._queue.qsize())
+            self._write_until_stored(batch)
+            for item in batch:
+                self.client.ack(item.message)
+
+    def _write_until_stored(self, batch: list[_Received]) -> None:
+        """Retry a failed batch (database away, say) until it is stored: MQTT 3.1.1 redelivers unacknowledged
+        messages only on reconnect, so giving up would strand them until then."""
+        delay_s = 0.5
+        while True:
             try:
                 self._write(batch)
-            except Exception:  # noqa: BLE001 - the worker must survive; unacked messages are redelivered
-                log.exception("ingest batch of %d messages failed; they stay unacknowledged", len(batch))
-                continue
-            for message in batch:
-                self.client.ack(message)
+                return
+            except Exception:  # noqa: BLE001 - the worker must survive and keep the messages
+                log.exception("ingest batch of %d messages failed; retrying in %.1f s", len(batch), delay_s)
+                if self._stop.wait(delay_s):
+                    raise SystemExit(0) from None  # shutting down: leave them unacknowledged
+                delay_s = min(delay_s * 2, 30)
 
-    def _write(self, batch: list[Message]) -> None:
+    def _write(self, batch: list[_Received]) -> None:
         events: list[AlertEvent] = []
-        for message in batch:
-            try:
-                parsed = topics.parse(message.topic)
-                if parsed.channel is topics.Channel.EVENTS:
-                    event = decode(AlertEvent, message.payload, topic=message.topic)
-                    if event.gateway_id != parsed.gateway_id:
-                        raise IngestRejected(
-                            "topic_mismatch",
-                            f"event {event.event_id} names gateway "
-                            f"{event.gateway_id!r} but came on {message.topic}",
-                            403,
-                        )
-                    events.append(event)
-                elif parsed.channel in _STATUS_MODELS:
-                    model = decode(_STATUS_MODELS[parsed.channel], message.payload, topic=message.topic)
-                    self.status.apply(parsed.gateway_id, model)
-            except ContractError as exc:
+        for item in batch:
+            topic, decoded = item.message.topic, item.decoded
+            if isinstance(decoded, AlertEvent):
+                events.append(decoded)
+            elif isinstance(decoded, IngestRejected):
+                self.metrics.rejected.labels(decoded.reason, "mqtt").inc()
+                log.warning("message on %s rejected (%s): %s", topic, decoded.reason, decoded)
+            elif isinstance(decoded, ContractError):
                 self.metrics.rejected.labels("invalid_schema", "mqtt").inc()
-                log.warning("message on %s rejected: %s", message.topic, exc)
-            except IngestRejected as exc:
-                self.metrics.rejected.labels(exc.reason, "mqtt").inc()
-                log.warning("message on %s rejected (%s): %s", message.topic, exc.reason, exc)
+                log.warning("message on %s rejected: %s", topic, decoded)
+            elif decoded is not None:
+                gateway_id, status = decoded
+                self.status.apply(gateway_id, status)
         if events:
             self.ingestor.ingest_batch(events, "mqtt")
+
+
+@dataclass(frozen=True, slots=True)
+class _Received:
+    message: Message
+    decoded: AlertEvent | tuple[str, GatewayStatus | CameraStatus | SensorStatus] | Exception | None
+
+
+def _decode(
+    message: Message,
+) -> AlertEvent | tuple[str, GatewayStatus | CameraStatus | SensorStatus] | Exception | None:
+    """The message as a contract model (or the error that refuses it); None for channels the hub ignores."""
+    try:
+        parsed = topics.parse(message.topic)
+        if parsed.channel is topics.Channel.EVENTS:
+            event = decode(AlertEvent, message.payload, topic=message.topic)
+            if event.gateway_id != parsed.gateway_id:
+                return IngestRejected(
+                    "topic_mismatch",
+                    f"event {event.event_id} names gateway {event.gateway_id!r} but came on {message.topic}",
+                    403,
+                )
+            return event
+        if parsed.channel in _STATUS_MODELS:
+            return parsed.gateway_id, decode(_STATUS_MODELS[parsed.channel], message.payload, topic=message.topic)
+        return None
+    except ContractError as exc:
+        return exc
