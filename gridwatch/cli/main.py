@@ -24,7 +24,7 @@ app = typer.Typer(
         "  gridwatch demo\n\n"
         "Or run the parts yourself (each server takes --host, --port and --data-dir):\n\n"
         "  gridwatch broker --port 1883\n\n"
-        "  gridwatch hub --port 8000 --data-dir var/hub\n\n"
+        "  gridwatch hub --port 8000 --data-dir var\n\n"
         "  gridwatch edge run --gateway-id gw-demo\n\n"
         "  gridwatch sensors simulate --devices 20 --scenario smoke-fire"
     ),
