@@ -9,7 +9,17 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from central.api import auth_api, cases_api, events_api, health, registry_api, reports_api, stream_api
+from central.api import (
+    auth_api,
+    cases_api,
+    events_api,
+    health,
+    health_api,
+    registry_api,
+    reports_api,
+    sensor_profiles_api,
+    stream_api,
+)
 from central.auth import AuthError
 from central.clock import Clock
 from central.errors import HubError
@@ -44,7 +54,18 @@ def create_app(
         "feed, registry. Sign in at POST /api/v1/auth/token, then send the bearer token.",
     )
     app.state.hub = hub
-    for module in (health, auth_api, events_api, cases_api, registry_api, stream_api, reports_api):
+    routers = (
+        health,
+        health_api,
+        auth_api,
+        events_api,
+        cases_api,
+        registry_api,
+        sensor_profiles_api,
+        stream_api,
+        reports_api,
+    )
+    for module in routers:
         app.include_router(module.router)
     app.include_router(web_router)  # the browser consoles (central/web)
 

@@ -7,6 +7,7 @@ import queue
 import threading
 from dataclasses import dataclass
 
+from central.camera_health import CameraStatsCollector
 from central.errors import IngestRejected
 from central.ingest import Ingestor
 from central.metrics import HubMetrics
@@ -39,6 +40,8 @@ class MqttIngest:
         self._queue: queue.Queue[Message] = queue.Queue()
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
+        # Edge stats take their own path (handler, parking dict, writer thread) so they never join alert batches.
+        self.camera_stats = CameraStatsCollector(status.db, status.clock, metrics.registry)
 
     def start(self) -> None:
         group = self.settings.ingest.shared_group
@@ -52,6 +55,9 @@ class MqttIngest:
             if group and topic_filter == topics.all_events():
                 topic_filter = topics.shared(group, topic_filter)
             self.client.subscribe(topic_filter, self._receive)
+        stats_filter = topics.shared(group, topics.all_stats()) if group else topics.all_stats()
+        self.client.subscribe(stats_filter, self.camera_stats.receive, qos=0)
+        self.camera_stats.start()
         self._worker.start()
         self.client.connect_async()
 
@@ -60,6 +66,7 @@ class MqttIngest:
         self._stop.set()
         self._worker.join(timeout=30)
         self.client.close()
+        self.camera_stats.stop()
 
     @property
     def connected(self) -> bool:

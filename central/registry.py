@@ -31,6 +31,7 @@ from central.schemas import (
     SensorPublic,
     SensorUpdate,
 )
+from central.sensor_kinds import sensor_for_gateway, sensor_vendor
 from central.states import Role
 from edge.config.loader import parse_camera
 from edge.errors import ConfigError
@@ -75,6 +76,7 @@ def sensor_public(s: Sensor) -> SensorPublic:
         device_id=s.device_id,
         gateway_id=s.gateway_id,
         kind=s.kind,
+        vendor=s.vendor,
         area_id=s.area_id,
         latitude=s.latitude,
         longitude=s.longitude,
@@ -275,6 +277,7 @@ class Registry:
                 device_id=body.device_id,
                 gateway_id=body.gateway_id,
                 kind=body.kind,
+                vendor=sensor_vendor(body.kind, body.vendor),
                 area_id=area_id_of(session, body.area_code),
                 latitude=body.location.lat if body.location else None,
                 longitude=body.location.lon if body.location else None,
@@ -290,8 +293,10 @@ class Registry:
     def update_sensor(self, device_id: str, body: SensorUpdate) -> SensorPublic:
         with self.db.session() as session:
             sensor = self._device(session, Sensor, device_id)
-            if body.kind is not None:
-                sensor.kind = body.kind
+            if body.kind is not None or body.vendor is not None:
+                # A new kind without a vendor starts from its default vendor again.
+                sensor.kind = body.kind or sensor.kind
+                sensor.vendor = sensor_vendor(sensor.kind, body.vendor)
             if body.area_code is not None:
                 sensor.area_id = area_id_of(session, body.area_code)
             if body.location is not None:
@@ -334,10 +339,8 @@ class Registry:
                 .order_by(Sensor.device_id)
             )
             camera_configs = tuple(self._camera_for_gateway(c) for c in cameras)
-            sensor_configs = tuple(
-                {"device_id": s.device_id, "kind": s.kind, "linked_camera_ids": list(s.linked_camera_ids)}
-                for s in sensors
-            )
+            # Sensors of hub-only kinds (no edge profile) stay out: the gateway could not read them.
+            sensor_configs = tuple(c for c in map(sensor_for_gateway, sensors) if c is not None)
             return GatewayConfig(
                 gateway_id=gateway_id,
                 revision=gateway.config_revision,

@@ -145,10 +145,18 @@ class CameraPublic(_Out):
     last_seen_at: datetime | None
 
 
+VENDOR_DESCRIPTION = (
+    "the edge payload profile of this kind (edge.sensors.profiles): smoke_detector: gridwatch or acme; "
+    "manhole_cover: gridwatch or covertech. Left out: gridwatch for those kinds; other kinds have no edge "
+    "profile, are not sent to the gateway and take no vendor"
+)
+
+
 class SensorCreate(_In):
     device_id: Identifier
     gateway_id: Identifier
     kind: Identifier
+    vendor: Identifier | None = Field(None, description=VENDOR_DESCRIPTION)
     area_code: str | None = None
     location: Location | None = None
     linked_camera_ids: tuple[Identifier, ...] = ()
@@ -156,6 +164,7 @@ class SensorCreate(_In):
 
 class SensorUpdate(_In):
     kind: Identifier | None = None
+    vendor: Identifier | None = Field(None, description=VENDOR_DESCRIPTION)
     area_code: str | None = None
     location: Location | None = None
     linked_camera_ids: tuple[Identifier, ...] | None = None
@@ -165,6 +174,7 @@ class SensorPublic(_Out):
     device_id: str
     gateway_id: str
     kind: str
+    vendor: str | None
     area_id: int | None
     latitude: float | None
     longitude: float | None
@@ -172,3 +182,39 @@ class SensorPublic(_Out):
     retired: bool
     state: str
     last_seen_at: datetime | None
+
+
+class GatewayHealth(_Out):
+    gateway_id: str
+    name: str
+    state: str = Field(description="online, offline or unknown (from the gateway's retained status)")
+    last_seen_at: datetime | None
+
+
+class CameraHealth(_Out):
+    """A camera's availability and its latest edge pipeline figures (null until its first stats message)."""
+
+    gateway_id: str
+    camera_id: str
+    name: str
+    state: str = Field(description="online, offline or unknown (from the camera's retained status)")
+    last_seen_at: datetime | None
+    stats_at: datetime | None = Field(None, description="when the edge measured the figures below")
+    stats_stale: bool | None = Field(None, description="no fresh stats for three of their windows")
+    window_s: float | None = Field(None, description="the measuring window of the figures")
+    capture_fps: float | None = None
+    detect_fps: float | None = None
+    frames_captured: int | None = Field(None, description="in the window")
+    frames_skipped_motion: int | None = Field(None, description="not detected: no motion, in the window")
+    frames_skipped_budget: int | None = Field(None, description="not detected: over the rate budget")
+    frames_bad: int | None = None
+    inference_ms_p50: float | None = None
+    inference_ms_p95: float | None = None
+    frame_age_ms_p50: float | None = Field(None, description="capture to detection result")
+    frame_age_ms_p95: float | None = None
+
+
+class HealthReport(_Out):
+    at: datetime
+    gateways: list[GatewayHealth]
+    cameras: list[CameraHealth]

@@ -112,12 +112,35 @@ class Sensor(Base):
     gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.gateway_id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     kind: Mapped[str] = mapped_column(String(64), default="unknown")
+    # The edge's payload profile (edge.sensors.profiles); NULL for kinds no edge profile reads.
+    vendor: Mapped[str | None] = mapped_column(String(64))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     linked_camera_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[str] = mapped_column(String(16), default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class CameraStatsRow(Base):
+    """The latest edge pipeline figures of one camera (upserted: one row per camera, no history)."""
+
+    __tablename__ = "camera_stats"
+    camera_id: Mapped[str] = mapped_column(ForeignKey("cameras.camera_id"), primary_key=True)
+    gateway_id: Mapped[str] = mapped_column(String(64))
+    stats_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    window_s: Mapped[float] = mapped_column(Float)
+    capture_fps: Mapped[float] = mapped_column(Float)
+    detect_fps: Mapped[float] = mapped_column(Float)
+    frames_captured: Mapped[int] = mapped_column(Integer)
+    frames_skipped_motion: Mapped[int] = mapped_column(Integer)
+    frames_skipped_budget: Mapped[int] = mapped_column(Integer)
+    frames_bad: Mapped[int] = mapped_column(Integer)
+    inference_p50_ms: Mapped[float | None] = mapped_column(Float)
+    inference_p95_ms: Mapped[float | None] = mapped_column(Float)
+    frame_age_p50_ms: Mapped[float | None] = mapped_column(Float)
+    frame_age_p95_ms: Mapped[float | None] = mapped_column(Float)
 
 
 class Evidence(Base):
