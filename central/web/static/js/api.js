@@ -101,6 +101,8 @@ export const paths = {
   camera: (id) => `cameras/${id}`,
   sensors: "sensors",
   sensor: (id) => `sensors/${id}`,
+  sensorProfiles: "sensor-profiles",
+  cameraHealth: "health/cameras",
   gatewayConfig: (id) => `gateways/${id}/config`,
   stream: "/ui/api/stream",
   checkCamera: "/ui/api/camera-config/check",

@@ -9,6 +9,7 @@ let areas = [];
 let gateways = [];
 let cameras = [];
 let cameraForm = null;
+let sensorProfiles = [];
 
 function showApiError(form, exc) {
   clearErrors(form);
@@ -56,13 +57,25 @@ function bindGatewayForm() {
   });
 }
 
+// The vendor profiles the edge can read for the chosen kind (GET /sensor-profiles); other kinds stay hub-only.
+function fillVendors() {
+  const form = document.getElementById("sensor-form");
+  const keep = form.vendor.value;
+  const vendors = sensorProfiles.filter((p) => p.kind === form.kind.value).map((p) => p.vendor);
+  form.vendor.replaceChildren(...(vendors.length
+    ? vendors.map((v) => el("option", { value: v, text: v }))
+    : [el("option", { value: "", text: t("installer.vendor_none") })]));
+  form.vendor.value = vendors.includes(keep) ? keep : (vendors.includes("gridwatch") ? "gridwatch" : (vendors[0] || ""));
+}
+
 function bindSensorForm() {
   const form = document.getElementById("sensor-form");
+  form.kind.addEventListener("change", fillVendors);
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!checkInputs(form)) return;
     const body = { device_id: form.device_id.value.trim(), gateway_id: form.gateway_id.value, kind: form.kind.value,
-      area_code: form.area_code.value || null, location: location(form),
+      vendor: form.vendor.value || null, area_code: form.area_code.value || null, location: location(form),
       linked_camera_ids: [...form.querySelectorAll("input[name=linked_camera_ids]:checked")].map((c) => c.value) };
     try {
       await request("POST", paths.sensors, { json: body });
@@ -108,7 +121,7 @@ async function refreshDevices() {
     ...cameras.filter((c) => !c.retired).map((c) => deviceRow("camera", c.camera_id, c.state, c.last_seen_at,
       el("button", { type: "button", text: t("installer.edit_zones"), onclick: () => cameraForm.edit(c) }))),
     ...sensors.filter((s) => !s.retired).map((s) => deviceRow("sensor", s.device_id, s.state, s.last_seen_at,
-      s.linked_camera_ids.join(", "))),
+      [s.kind + (s.vendor ? ` / ${s.vendor}` : ""), ...s.linked_camera_ids].join(", "))),
   ];
   document.getElementById("device-list").replaceChildren(el("table", {},
     el("thead", {}, el("tr", {}, ["devices.kind", "devices.id", "devices.state", "devices.last_message", "devices.more"]
@@ -118,12 +131,13 @@ async function refreshDevices() {
 async function main() {
   const who = await startConsole("installer");
   if (!who) return;
-  areas = await get(paths.areas);
+  [areas, sensorProfiles] = await Promise.all([get(paths.areas), get(paths.sensorProfiles).catch(() => [])]);
+  fillVendors();
   bindGatewayForm();
   bindSensorForm();
   cameraForm = new CameraForm(document.getElementById("camera-form"), refreshDevices);
   await refreshDevices();
-  document.addEventListener("gw:language", () => { fillSelects(); cameraForm.fillRuleBuilder(); refreshDevices(); });
+  document.addEventListener("gw:language", () => { fillSelects(); fillVendors(); cameraForm.fillRuleBuilder(); refreshDevices(); });
   window.setInterval(() => refreshDevices().catch(() => {}), 5000);
   document.body.dataset.ready = "true";
 }

@@ -15,6 +15,9 @@ const ALERT_TYPES = [
 const STATES = ["reported", "registered", "rejected", "dispatched", "accepted", "handled", "closed"];
 const OPEN = new Set(["reported", "registered", "dispatched", "accepted", "handled"]);
 
+// Edges send stats every 10 s by default; a 5 s poll shows each new window within half a period.
+const HEALTH_REFRESH_MS = 5000;
+
 const cases = new Map();
 let areas = [];
 let workers = [];
@@ -116,9 +119,8 @@ function stateCell(state) {
 }
 
 async function renderDevices() {
-  const [gateways, cameras, sensors, stats] = await Promise.all([
+  const [gateways, cameras, sensors] = await Promise.all([
     get(paths.gateways).catch(() => []), get(paths.cameras).catch(() => []), get(paths.sensors).catch(() => []),
-    Promise.resolve(null), // the hub keeps no per-camera edge stats yet (see docs/consoles.md)
   ]);
   const all = [
     ...gateways.map((g) => ({ kind: "gateway", id: g.gateway_id, state: g.state, seen: g.last_seen_at })),
@@ -133,18 +135,59 @@ async function renderDevices() {
     el("table", {}, el("thead", {}, el("tr", {}, ["devices.kind", "devices.id", "devices.state", "devices.seen"]
       .map((k) => el("th", { text: t(k) })))),
     el("tbody", {}, all.map((d) => el("tr", {}, el("td", { text: t(`devices.kind_${d.kind}`) }), el("td", { text: d.id }),
-      stateCell(d.state), el("td", { text: formatTime(d.seen) || "-" }))))),
-    healthTable(stats));
+      stateCell(d.state), el("td", { text: formatTime(d.seen) || "-" }))))));
 }
 
-function healthTable(stats) {
-  if (!Array.isArray(stats) || !stats.length) return el("p", { class: "hint", text: t("devices.no_stats") });
-  return el("table", { id: "camera-health" }, el("thead", {}, el("tr", {},
-    ["devices.camera", "devices.fps", "devices.skipped", "devices.inference"].map((k) => el("th", { text: t(k) })))),
-  el("tbody", {}, stats.map((s) => el("tr", {}, el("td", { text: s.camera_id }),
-    el("td", { text: s.detect_fps.toFixed(1) }),
-    el("td", { text: String(s.frames_skipped_budget + s.frames_skipped_motion) }),
-    el("td", { text: s.inference_ms ? s.inference_ms.p50.toFixed(1) : "-" })))));
+// [catalogue key, numeric?] per column of the gateway-health table.
+const HEALTH_COLUMNS = [["health.camera", false], ["health.state", false], ["health.capture_fps", true],
+  ["health.detect_fps", true], ["health.skipped", true], ["health.inference_ms", true],
+  ["health.frame_age_ms", true], ["health.measured", false]];
+
+function figure(value, digits = 1) {
+  return value === null || value === undefined ? "-" : value.toFixed(digits);
+}
+
+function numberCell(text) {
+  return el("td", { class: "number", text });
+}
+
+// One camera's latest edge figures (GET /health/cameras); "-" until its gateway sends the first stats.
+function cameraHealthRow(c) {
+  const measured = c.stats_at ? formatTime(c.stats_at) + (c.stats_stale ? ` (${t("health.stale")})` : "") : "-";
+  const skipped = c.frames_captured === null ? "-"
+    : t("health.skipped_value", { motion: c.frames_skipped_motion, budget: c.frames_skipped_budget,
+      captured: c.frames_captured });
+  const inference = c.inference_ms_p50 === null ? "-" : `${figure(c.inference_ms_p50)} / ${figure(c.inference_ms_p95)}`;
+  return el("tr", { "data-camera": c.camera_id, class: c.stats_stale ? "stale" : null },
+    el("td", { text: c.name ? `${c.camera_id} (${c.name})` : c.camera_id }), stateCell(c.state),
+    numberCell(figure(c.capture_fps)), numberCell(figure(c.detect_fps)), numberCell(skipped), numberCell(inference),
+    numberCell(figure(c.frame_age_ms_p95, 0)), el("td", { text: measured }));
+}
+
+async function renderHealth() {
+  const box = document.getElementById("gateway-health");
+  let report;
+  try {
+    report = await get(paths.cameraHealth);
+  } catch {
+    box.replaceChildren(el("p", { class: "hint", text: t("health.unavailable") }));
+    return;
+  }
+  if (!report.gateways.length) {
+    box.replaceChildren(el("p", { class: "hint", text: t("health.none") }));
+    return;
+  }
+  const body = report.gateways.flatMap((g) => [
+    el("tr", { class: "gateway-row", "data-gateway": g.gateway_id }, el("th", { scope: "rowgroup", colspan: "8",
+      text: t("health.gateway_line", { id: g.gateway_id, state: t(`device.${g.state}`),
+        seen: formatTime(g.last_seen_at) || "-" }) })),
+    ...report.cameras.filter((c) => c.gateway_id === g.gateway_id).map(cameraHealthRow),
+  ]);
+  box.replaceChildren(el("table", { id: "camera-health" },
+    el("caption", { class: "hint", text: t("health.caption") }),
+    el("thead", {}, el("tr", {}, HEALTH_COLUMNS.map(([k, numeric]) =>
+      el("th", { scope: "col", class: numeric ? "number" : null, text: t(k) })))),
+    el("tbody", {}, body)));
 }
 
 async function main() {
@@ -156,10 +199,11 @@ async function main() {
   for (const item of await get(paths.cases, { limit: 200 })) cases.set(item.case_id, item);
   renderFeed();
   document.getElementById("filters").addEventListener("change", () => renderFeed());
-  document.addEventListener("gw:language", () => { fillFilters(); renderFeed(); renderDevices(); });
+  document.addEventListener("gw:language", () => { fillFilters(); renderFeed(); renderDevices(); renderHealth(); });
   new LiveFeed(paths.stream, onFeed).start();
-  await renderDevices();
+  await Promise.all([renderDevices(), renderHealth()]);
   window.setInterval(renderDevices, 15000);
+  window.setInterval(renderHealth, HEALTH_REFRESH_MS);
   document.body.dataset.ready = "true";
 }
 
