@@ -169,8 +169,13 @@ def throughput(database: str, url: str | None, broker_mqtt: MqttSettings, events
         )
         process.start()
         started = None
+        progress_at, last = time.monotonic(), -1
         while ingested(hub) < events:
             count.value = int(ingested(hub))
+            if count.value != last:
+                progress_at, last = time.monotonic(), count.value
+            elif time.monotonic() - progress_at > 60:
+                raise RuntimeError(f"hub stored nothing for 60 s ({count.value} of {events}): see its log")
             if started is None and count.value > 0:
                 started = time.perf_counter()  # from the first stored alert: excludes the child's start-up
             time.sleep(0.01)
@@ -274,6 +279,7 @@ def main() -> None:
     parser.add_argument("--sources", type=int, default=2_000, help="distinct cameras (= cases opened)")
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--latency-seconds", type=float, default=10)
+    parser.add_argument("--kinds", default="throughput,latency", help="which measurements to run")
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
@@ -290,7 +296,7 @@ def main() -> None:
                     from tests.central.pg import postgres_url
 
                     url = postgres_url
-                for kind in ("throughput", "latency"):
+                for kind in args.kinds.split(","):
                     db_url = url() if url else None
                     if kind == "throughput":
                         row = throughput(database, db_url, mqtt, args.events, args.sources)

@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from central import feed
+from central import bulk, feed
 from central.correlate import Correlator, Placement, open_key
-from central.db.models import Alert, Camera, Case, CaseEvent, Gateway, Sensor
+from central.db.models import Alert, Camera, Case, CaseEvent, FeedEvent, Gateway, Sensor
 from central.errors import IngestRejected
 from central.states import CaseState, allowed_actions
 from central.views import CasePublic
@@ -99,8 +99,9 @@ class BatchWriter:
         self._insert_cases(session, list(created.values()), now)
         ids = self._insert_alerts(session, rows)
         by_id = {case.id: case for case in open_cases.values() if case.id is not None}
-        feed.insert_items(
+        bulk.insert_rows(
             session,
+            FeedEvent.__table__,
             [
                 feed.case_item(
                     session, "case.repeated", by_id[case_id], now, event_ids=event_ids[-50:], repeats=len(event_ids)
@@ -261,9 +262,9 @@ class BatchWriter:
                         "data": final.model_dump(mode="json"),
                     }
                 )
-        # Core inserts: one multi-row statement each (the ORM's bulk path would go row by row on PostgreSQL).
-        session.execute(insert(CaseEvent.__table__), audit)
-        feed.insert_items(session, items)
+        # Core inserts: one statement each (the ORM's bulk path would go row by row on PostgreSQL).
+        bulk.insert_rows(session, CaseEvent.__table__, audit)
+        bulk.insert_rows(session, FeedEvent.__table__, items)
 
     @staticmethod
     def _alert_row(event: AlertEvent, now: datetime) -> dict[str, Any]:
@@ -288,10 +289,8 @@ class BatchWriter:
     def _insert_alerts(session: Session, rows: list[tuple[dict[str, Any], Case]]) -> dict[str, int]:
         if not rows:
             return {}
-        table = Alert.__table__
-        inserted = session.execute(
-            insert(table).returning(table.c.event_id, table.c.id, sort_by_parameter_order=True),
-            [{**row, "case_id": case.id} for row, case in rows],
+        inserted = bulk.insert_rows(
+            session, Alert.__table__, [{**row, "case_id": case.id} for row, case in rows], ("event_id", "id")
         )
         return {event_id: alert_id for event_id, alert_id in inserted}
 
