@@ -118,6 +118,9 @@ def register_cameras(hub: Hub, sources: set[int]) -> None:
         )
 
 
+BATCH_MAX = IngestSettings().batch_max  # --batch-max sets it
+
+
 def build_hub(data_dir: Path, database_url: str | None, mqtt: MqttSettings) -> Hub:
     settings = HubSettings(
         data_dir=data_dir,
@@ -126,7 +129,9 @@ def build_hub(data_dir: Path, database_url: str | None, mqtt: MqttSettings) -> H
         admin_password="bench-admin",
         argon2_time_cost=1,
         argon2_memory_kib=64,
-        ingest=IngestSettings(auto_register=True, client_id=f"hub-bench-{time.time_ns()}"),
+        ingest=IngestSettings(
+            auto_register=True, client_id=f"hub-bench-{time.time_ns()}", batch_max=BATCH_MAX
+        ),
     )
     hub = Hub(settings)
     people = hub.people
@@ -142,6 +147,19 @@ def build_hub(data_dir: Path, database_url: str | None, mqtt: MqttSettings) -> H
         people.add_shift(user.id, ShiftCreate(starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=8)))
     hub.registry.create_gateway(GatewayCreate(gateway_id=GATEWAY, area_code="g1"))
     return hub
+
+
+def mean_batch(hub: Hub) -> float:
+    """Mean events per ingest transaction, from the hub's own histogram."""
+    values = {
+        sample.name: sample.value
+        for metric in hub.metrics.batch_size.collect()
+        for sample in metric.samples
+        if sample.name.endswith(("_sum", "_count"))
+    }
+    count = next((v for k, v in values.items() if k.endswith("_count")), 0.0)
+    total = next((v for k, v in values.items() if k.endswith("_sum")), 0.0)
+    return round(total / count, 1) if count else 0.0
 
 
 def ingested(hub: Hub) -> float:
@@ -180,6 +198,7 @@ def throughput(database: str, url: str | None, broker_mqtt: MqttSettings, events
                 started = time.perf_counter()  # from the first stored alert: excludes the child's start-up
             time.sleep(0.01)
         elapsed = time.perf_counter() - (started or time.perf_counter())
+        batch = mean_batch(hub)
         times.get(timeout=60)
         process.join(timeout=60)
         hub.stop()
@@ -196,6 +215,7 @@ def throughput(database: str, url: str | None, broker_mqtt: MqttSettings, events
         "sources": sources,
         "seconds": round(elapsed, 2),
         "alerts_per_s": round(events / elapsed),
+        "mean_batch": batch,
         "alerts_rows": alerts,
         "cases_rows": cases,
         "occurrences": occurrences,
@@ -280,8 +300,11 @@ def main() -> None:
     parser.add_argument("--rate", type=int, default=500)
     parser.add_argument("--latency-seconds", type=float, default=10)
     parser.add_argument("--kinds", default="throughput,latency", help="which measurements to run")
+    parser.add_argument("--batch-max", type=int, default=IngestSettings().batch_max, help="hub ingest.batch_max")
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
+    global BATCH_MAX
+    BATCH_MAX = args.batch_max
     logging.basicConfig(level=logging.WARNING)
     from tests.conftest import free_port
 

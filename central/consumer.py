@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
+import time
 from dataclasses import dataclass
 
 from central.camera_health import CameraStatsCollector
@@ -77,22 +78,30 @@ class MqttIngest:
         self._queue.put(_Received(message, _decode(message)))
 
     def _run(self) -> None:
-        batch_max = self.settings.ingest.batch_max
-        wait_s = self.settings.ingest.batch_wait_s
         while not self._stop.is_set() or not self._queue.empty():
             try:
-                batch = [self._queue.get(timeout=0.1)]
+                batch = self._take_batch(self._queue.get(timeout=0.1))
             except queue.Empty:
                 continue
-            try:
-                while len(batch) < batch_max:
-                    batch.append(self._queue.get(timeout=wait_s) if wait_s else self._queue.get_nowait())
-            except queue.Empty:
-                pass
             self.metrics.queue_depth.set(self._queue.qsize())
             self._write_until_stored(batch)
             for item in batch:
                 self.client.ack(item.message)
+
+    def _take_batch(self, first: _Received) -> list[_Received]:
+        """``first`` and what follows it within batch_wait_s of it, then whatever is already queued, up to
+        batch_max. The wait counts from the first message, not between messages: a steady stream would
+        otherwise keep a large batch open (and its first alert waiting) until it was full."""
+        batch_max = self.settings.ingest.batch_max
+        deadline = time.monotonic() + self.settings.ingest.batch_wait_s
+        batch = [first]
+        try:
+            while len(batch) < batch_max:
+                remaining_s = deadline - time.monotonic()
+                batch.append(self._queue.get(timeout=remaining_s) if remaining_s > 0 else self._queue.get_nowait())
+        except queue.Empty:
+            pass
+        return batch
 
     def _write_until_stored(self, batch: list[_Received]) -> None:
         """Retry a failed batch (database away, say) until it is stored: MQTT 3.1.1 redelivers unacknowledged

@@ -105,7 +105,13 @@ class IngestSettings(BaseModel):
         description="dev/demo: register unknown gateways and devices on first event (never in production)",
     )
     max_snapshot_bytes: int = Field(1_000_000, ge=1024, le=2 * 1024 * 1024, description="largest JPEG kept")
-    batch_max: int = Field(500, ge=1, le=10_000, description="most events written in one transaction")
+    batch_max: int = Field(
+        2000,
+        ge=1,
+        le=10_000,
+        description="most events written in one transaction; give the hub a broker in-flight window of about "
+        "twice this (max_inflight_messages), so the next batch arrives while one is written",
+    )
     batch_wait_s: float = Field(0.01, ge=0, le=5, description="how long a batch waits to fill up")
     shared_group: str | None = Field(None, description="MQTT shared-subscription group for ingest workers")
     client_id: str = Field("gridwatch-hub", description="MQTT client id (persistent session: keep stable)")

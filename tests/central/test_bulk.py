@@ -1,0 +1,65 @@
+"""Set-based inserts (central.bulk) on SQLite and PostgreSQL: row order, returned keys, bound types."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from central import bulk
+from central.db.engine import Database
+from central.db.models import FeedEvent
+from tests.central.hubkit import database_url
+
+
+@pytest.fixture
+def db(tmp_path, database):
+    db = Database(database_url(database) or f"sqlite:///{tmp_path / 'hub.db'}")
+    db.upgrade()
+    yield db
+    db.dispose()
+
+
+def _item(n: int, at: datetime, data: object) -> dict[str, object]:
+    return {
+        "at": at,
+        "kind": f"k{n}",
+        "case_id": None,
+        "area_code": None if n % 2 else "g1",
+        "alert_type": "intrusion",
+        "priority": "red",
+        "assignee_id": None,
+        "data": data,
+    }
+
+
+@pytest.mark.parametrize("count", [0, 1, 3, 250])
+def test_ids_follow_row_order_and_returning_names_each_row(db, count):
+    rows = [_item(n, datetime(2026, 1, 1, tzinfo=UTC), {"n": n}) for n in range(count)]
+    with db.session() as session:
+        returned = bulk.insert_rows(session, FeedEvent.__table__, rows, ("id", "kind"))
+    assert sorted(kind for _, kind in returned) == sorted(f"k{n}" for n in range(count))
+    with db.session() as session:
+        stored = list(session.execute(select(FeedEvent.id, FeedEvent.kind).order_by(FeedEvent.id)))
+    assert [kind for _, kind in stored] == [f"k{n}" for n in range(count)]  # sequence order = input order
+    assert sorted(stored) == sorted(tuple(r) for r in returned)
+
+
+def test_values_round_trip_through_their_column_types(db):
+    """Times in any zone are stored as the same instant; JSON keeps nesting, unicode and nulls."""
+    east = timezone(timedelta(hours=8))
+    data = {"note": "井盖 open \"quoted\" \\ back", "nested": {"list": [1, 2.5, None, True]}}
+    with db.session() as session:
+        row = _item(0, datetime(2026, 3, 1, 8, tzinfo=east), data)
+        assert bulk.insert_rows(session, FeedEvent.__table__, [row]) == []
+    with db.session() as session:
+        stored = session.scalars(select(FeedEvent)).one()
+    assert stored.at == datetime(2026, 3, 1, 0, tzinfo=UTC)
+    assert stored.data == data
+    assert stored.area_code == "g1" and stored.case_id is None
+
+
+def test_a_naive_time_is_refused_as_in_every_other_write(db):
+    with pytest.raises(Exception, match="naive datetime"), db.session() as session:
+        bulk.insert_rows(session, FeedEvent.__table__, [_item(0, datetime(2026, 1, 1), {})])
