@@ -14,7 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central import bulk, feed
@@ -194,12 +194,17 @@ class BatchWriter:
         urgent = [c for c, _ in created if c.priority in settings.auto_dispatch]
         notes = dict(zip(map(id, urgent), self.correlator.dispatcher.plan(session, urgent, now), strict=True))
         columns = [c.key for c in Case.__table__.columns if c.key != "id"]
-        inserted = session.execute(
-            insert(Case).returning(Case.id, sort_by_parameter_order=True),
-            [{col: getattr(case, col) for col in columns} for case, _ in created],
+        # Each new case has its own open key (created is keyed by it), so the key matches ids back to cases.
+        inserted = dict(
+            bulk.insert_rows(
+                session,
+                Case.__table__,
+                [{col: getattr(case, col) for col in columns} for case, _ in created],
+                ("open_key", "id"),
+            )
         )
-        for (case, _), (case_id,) in zip(created, inserted, strict=True):
-            case.id = case_id
+        for case, _ in created:
+            case.id = inserted[case.open_key]
         audit: list[dict[str, Any]] = []
         items: list[dict[str, Any]] = []
         for case, event_id in created:
