@@ -20,7 +20,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from central.clock import Clock
 from central.db.engine import Database
-from central.db.models import Camera, CameraStatsRow, Gateway
+from central.db.models import Alert, Camera, CameraStatsRow, Evidence, Gateway
+from central.errors import NotFound
 from central.schemas import CameraHealth, GatewayHealth, HealthReport
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import CameraStats, decode
@@ -212,3 +213,21 @@ def _camera_health(camera: Camera, s: CameraStatsRow | None, now: datetime) -> C
         frame_age_ms_p50=s.frame_age_p50_ms,
         frame_age_ms_p95=s.frame_age_p95_ms,
     )
+
+
+def latest_snapshot(db: Database, camera_id: str) -> tuple[str, str]:
+    """(relpath, content type) of the newest snapshot a camera sent with an alert; what the zone editor
+    draws on. Raises NotFound naming the camera when it is unknown or has sent no snapshot yet."""
+    with db.session() as session:
+        if session.scalars(select(Camera.camera_id).where(Camera.camera_id == camera_id)).first() is None:
+            raise NotFound(f"camera {camera_id!r} is not registered")
+        row = session.execute(
+            select(Evidence.relpath, Evidence.content_type)
+            .join(Alert, Alert.evidence_id == Evidence.id)
+            .where(Alert.source_kind == "camera", Alert.source_id == camera_id)
+            .order_by(Alert.id.desc())
+            .limit(1)
+        ).first()
+    if row is None:
+        raise NotFound(f"camera {camera_id!r} has sent no snapshot yet")
+    return row.relpath, row.content_type

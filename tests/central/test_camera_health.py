@@ -265,3 +265,25 @@ def test_sensor_profiles_for_the_form(api, world):
     assert answer.status_code == 200
     assert {"kind": "manhole_cover", "vendor": "covertech"} in answer.json()
     assert api.client.get("/api/v1/sensor-profiles", headers=api.as_("w1")).status_code == 403
+
+
+def test_installer_gets_the_cameras_latest_snapshot_for_the_zone_editor(api, world):
+    from tests.central.hubkit import JPEG, event
+
+    snapshot = lambda user="inst": api.client.get("/api/v1/cameras/cam-1/snapshot",  # noqa: E731
+                                                   headers=api.as_(user))
+    none_yet = snapshot()
+    assert none_yet.status_code == 404
+    assert none_yet.json()["detail"] == "camera 'cam-1' has sent no snapshot yet"
+    api.post_event(event("cam-1", snapshot=JPEG))
+    newer = JPEG[:-2] + b"\x01\xff\xd9"
+    api.post_event(event("cam-1", snapshot=newer))
+    answer = snapshot()
+    assert answer.status_code == 200
+    assert answer.headers["content-type"] == "image/jpeg"
+    assert answer.content == newer
+    assert snapshot("op").status_code == 200
+    worker = snapshot("w1")
+    assert worker.status_code == 403 and worker.json()["detail"].startswith("role 'grid_worker' may not do this")
+    unknown = api.client.get("/api/v1/cameras/cam-404/snapshot", headers=api.as_("inst"))
+    assert unknown.status_code == 404 and unknown.json()["detail"] == "camera 'cam-404' is not registered"

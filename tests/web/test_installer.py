@@ -131,3 +131,22 @@ def test_keyboard_draws_a_line(console: Any, stack: HubStack) -> None:
     expect(page.locator("#shape-list li")).to_have_count(1)
     expect(page.locator("#config-preview")).to_contain_text('"id": "line-1"')
     expect(page.locator("#config-preview")).to_contain_text("0.65")
+
+
+def test_zone_editor_draws_on_the_cameras_latest_snapshot(console: Any, stack: HubStack) -> None:
+    from .stack import CAMERA_ID, camera_alert, publish
+
+    publish(stack.mqtt, camera_alert(CAMERA_ID))  # a 640x360 JPEG snapshot
+    page = console("ivan", expect_path="/ui/installer")
+    row = page.locator(f"#device-list tr[data-device={CAMERA_ID}]")
+    # The hub may still be storing the alert: reopen the editor until the snapshot replaces the blank frame.
+    canvas = page.locator("#zone-canvas")
+    for _ in range(20):
+        row.get_by_role("button").click()
+        try:
+            expect(canvas).to_have_js_property("width", 640, timeout=500)
+            break
+        except AssertionError:
+            continue
+    expect(canvas).to_have_js_property("width", 640)
+    expect(canvas).to_have_js_property("height", 360)

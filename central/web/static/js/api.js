@@ -74,13 +74,22 @@ export async function login(username, password) {
   return body.access_token;
 }
 
-// Evidence images need the bearer token too, so they are fetched and shown from a blob URL.
-export async function imageUrl(evidenceId) {
-  const response = await fetch(`${API}/evidence/${evidenceId}`, {
+// Images need the bearer token too, so they are fetched and shown from a blob URL.
+async function blobUrl(path, what) {
+  const response = await fetch(`${API}/${path}`, {
     headers: { Authorization: `Bearer ${session.token()}` },
   });
-  if (!response.ok) throw new ApiError(response.status, `evidence ${evidenceId}: HTTP ${response.status}`, {});
+  if (!response.ok) throw new ApiError(response.status, `${what}: HTTP ${response.status}`, {});
   return URL.createObjectURL(await response.blob());
+}
+
+export function imageUrl(evidenceId) {
+  return blobUrl(`evidence/${evidenceId}`, `evidence ${evidenceId}`);
+}
+
+// The newest snapshot a camera sent (operators and installers; 404 until it has sent one).
+export function cameraSnapshotUrl(cameraId) {
+  return blobUrl(`cameras/${encodeURIComponent(cameraId)}/snapshot`, `snapshot of ${cameraId}`);
 }
 
 // Every hub path the consoles use, relative to /api/v1 unless absolute.

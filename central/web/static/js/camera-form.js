@@ -1,5 +1,5 @@
 // Camera form: zone editor, rule builder, the config the edge will run, server check and save.
-import { ApiError, get, imageUrl, paths, request } from "./api.js";
+import { ApiError, cameraSnapshotUrl, paths, request } from "./api.js";
 import { t } from "./i18n.js";
 import { clearErrors, el, checkInputs, showFieldError, showFormError, toast } from "./ui.js";
 import { ZoneEditor } from "./zone-editor.js";
@@ -208,15 +208,12 @@ export class CameraForm {
     this.loadSnapshot(camera.camera_id);
   }
 
-  // The latest snapshot of the camera, when this role may read alerts; a blank frame otherwise.
+  // The camera's latest snapshot; a blank frame until the camera has sent one.
   async loadSnapshot(cameraId) {
     try {
-      const alerts = await get(paths.alerts, { limit: 200 });
-      const latest = alerts.find((a) => a.source_id === cameraId && a.evidence_id !== null);
-      if (!latest) return;
-      this.loadImage(await imageUrl(latest.evidence_id));
+      this.loadImage(await cameraSnapshotUrl(cameraId));
     } catch {
-      this.editor.setImage(null); // installers may not read alerts: draw on the blank frame
+      this.editor.setImage(null);
     }
   }
 
