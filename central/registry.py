@@ -43,16 +43,8 @@ ConfigSink = Callable[[GatewayConfig], None]
 
 
 def gateway_public(g: Gateway) -> GatewayPublic:
-    return GatewayPublic(
-        gateway_id=g.gateway_id,
-        name=g.name,
-        area_id=g.area_id,
-        auto_registered=g.auto_registered,
-        retired=g.retired,
-        state=g.state,
-        last_seen_at=g.last_seen_at,
-        config_revision=g.config_revision,
-    )
+    # Field for field from the row, so a column added to both cannot be forgotten here.
+    return GatewayPublic.model_validate(g, from_attributes=True)
 
 
 def camera_public(c: Camera) -> CameraPublic:
@@ -72,19 +64,7 @@ def camera_public(c: Camera) -> CameraPublic:
 
 
 def sensor_public(s: Sensor) -> SensorPublic:
-    return SensorPublic(
-        device_id=s.device_id,
-        gateway_id=s.gateway_id,
-        kind=s.kind,
-        vendor=s.vendor,
-        area_id=s.area_id,
-        latitude=s.latitude,
-        longitude=s.longitude,
-        linked_camera_ids=list(s.linked_camera_ids),
-        retired=s.retired,
-        state=s.state,
-        last_seen_at=s.last_seen_at,
-    )
+    return SensorPublic.model_validate(s, from_attributes=True)
 
 
 def validate_camera_config(
