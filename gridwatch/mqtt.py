@@ -98,6 +98,9 @@ class MqttClient:
         self._client.max_inflight_messages_set(100)
         self._client.max_queued_messages_set(0)
         self._subscriptions: dict[str, tuple[int, Handler]] = {}
+        # topic -> its handlers, so a stream of messages on a few topics skips the filter matching (paho's
+        # topic_matches_sub builds a matcher tree per call: a third of the network thread at hub ingest rates).
+        self._routes: dict[str, tuple[Handler, ...]] = {}
         self._lock = threading.Lock()
         self._connected = threading.Event()
         self._refusal: str | None = None
@@ -175,6 +178,7 @@ class MqttClient:
         """Call ``handler`` for each message matching ``topic_filter``, now and after every reconnect."""
         with self._lock:
             self._subscriptions[topic_filter] = (qos, handler)
+            self._routes = {}
         if self.connected:
             self._client.subscribe(topic_filter, qos=qos)
 
@@ -209,13 +213,21 @@ class MqttClient:
     def _handle_message(self, client: paho.Client, userdata: object, msg: paho.MQTTMessage) -> None:
         message = Message(topic=msg.topic, payload=msg.payload, qos=msg.qos, retain=bool(msg.retain),
                           mid=msg.mid)
-        with self._lock:
-            handlers = [h for f, (_, h) in self._subscriptions.items() if _matches(f, msg.topic)]
+        handlers = self._routes.get(msg.topic)
+        if handlers is None:
+            with self._lock:
+                handlers = tuple(h for f, (_, h) in self._subscriptions.items() if _matches(f, msg.topic))
+                if len(self._routes) >= _MAX_ROUTES:
+                    self._routes = {}  # topics are per gateway and device kind; bound it all the same
+                self._routes[msg.topic] = handlers
         for handler in handlers:
             try:
                 handler(message)
             except Exception:  # noqa: BLE001 - one bad message must not kill the connection
                 log.exception("handler for %s failed", msg.topic)
+
+
+_MAX_ROUTES = 10_000
 
 
 def _matches(topic_filter: str, topic: str) -> bool:

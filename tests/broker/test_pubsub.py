@@ -64,6 +64,24 @@ def test_qos1_messages_arrive_in_order(clients) -> None:
     assert got == [str(i).encode() for i in range(50)] + [b"end"]
 
 
+def test_a_later_subscription_also_gets_topics_already_routed(clients) -> None:
+    """Handlers are remembered per topic; a new subscription must still see messages on a known topic."""
+    sub = clients()
+    events = _collector(sub, topics.all_events())
+    sub.connect()
+    pub = clients()
+    pub.connect()
+    topic = topics.events("gw-1", "camera")
+    assert pub.publish(topic, b"first", qos=1, wait_s=5)
+    assert events.get(timeout=5).payload == b"first"
+    cameras = _collector(sub, "gridwatch/+/events/camera")
+    sensors = _collector(sub, "gridwatch/+/events/sensor")
+    assert pub.publish(topic, b"second", qos=1, wait_s=5)
+    assert events.get(timeout=5).payload == b"second"
+    assert cameras.get(timeout=5).payload == b"second"
+    assert sensors.empty()
+
+
 def test_retained_status_is_delivered_to_late_subscribers(clients) -> None:
     pub = clients()
     pub.connect()
