@@ -11,7 +11,9 @@ import argparse
 import json
 import logging
 import multiprocessing
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -99,6 +101,41 @@ def publish_process(
     publisher.close()
     sent_at.put(times)
     done.set()
+
+
+def mosquitto_pub_process(
+    mqtt: MqttSettings, sources: list[int], rate: float | None, done: Any, ingested_count: Any, sent_at: Any
+) -> None:
+    """The throughput publisher by default: Mosquitto's C client (``mosquitto_pub -l``, one message per stdin
+    line, up to 1,000 QoS 1 messages in flight) fed from this process as fast as the hub keeps up. Gateways
+    publish from their own machines; here the load generator shares the hub's 2 cores, and paho costs about
+    three times the CPU per message of the C client, so the pure-Python publisher (``--publisher paho``)
+    measures the load generator as much as the hub."""
+    assert rate is None, "the paced latency run publishes with paho (it times each publish call)"
+    command = ["mosquitto_pub", "-h", mqtt.host, "-p", str(mqtt.port), "-t", topics.events(GATEWAY, "camera")]
+    command += ["-q", "1", "-M", "1000", "-l", "-i", f"bench-pub-{time.time_ns()}"]
+    if mqtt.username is not None:
+        command += ["-u", mqtt.username]
+    if mqtt.password is not None:
+        command += ["-P", mqtt.password.get_secret_value()]
+    lines = [encode(make_event(source)) + b"\n" for source in sources]
+    assert all(line.count(b"\n") == 1 for line in lines), "an encoded event spans lines"
+    process = subprocess.Popen(command, stdin=subprocess.PIPE)
+    assert process.stdin is not None
+    for start in range(0, len(lines), 200):
+        while start - ingested_count.value > 5000:
+            time.sleep(0.002)
+        process.stdin.write(b"".join(lines[start : start + 200]))
+        process.stdin.flush()
+    process.stdin.close()
+    if process.wait(timeout=120) != 0:
+        raise RuntimeError(f"mosquitto_pub exited with {process.returncode}")
+    sent_at.put({})
+    done.set()
+
+
+PUBLISHERS = {"mosquitto_pub": mosquitto_pub_process, "paho": publish_process}
+PUBLISHER = {"name": "mosquitto_pub" if shutil.which("mosquitto_pub") else "paho"}  # --publisher sets it
 
 
 def register_cameras(hub: Hub, sources: set[int]) -> None:
@@ -230,7 +267,7 @@ def throughput(database: str, url: str | None, broker_mqtt: MqttSettings, events
         stored = (lambda: stored_alerts(hub)) if workers else (lambda: ingested(hub))
         done, count, times = ctx.Event(), ctx.Value("q", 0), ctx.Queue()
         process = ctx.Process(
-            target=publish_process,
+            target=PUBLISHERS[PUBLISHER["name"]],
             args=(broker_mqtt, [i % sources for i in range(events)], None, done, count, times),
         )
         process.start()
@@ -358,10 +395,17 @@ def main() -> None:
         default="1,2",
         help="PostgreSQL throughput with each of these numbers of ingest processes (shared subscription)",
     )
+    parser.add_argument(
+        "--publisher",
+        choices=sorted(PUBLISHERS),
+        default=PUBLISHER["name"],
+        help="throughput load generator: Mosquitto's C client (default when installed) or paho",
+    )
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
     global BATCH_MAX, WORKERS
     BATCH_MAX = args.batch_max
+    PUBLISHER["name"] = args.publisher
     logging.basicConfig(level=logging.WARNING)
     from tests.conftest import free_port
 
