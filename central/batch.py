@@ -1,26 +1,32 @@
 """Set-based ingest of the common case: new or repeated START/UPDATE alerts from known devices.
 
-One transaction per batch: registry rows and open cases are read once for the whole batch, alerts are
-inserted with one multi-row statement, and each touched case gets one update and one feed item. Anything
-unusual (a snapshot, an END, a child-offline fold, a re-open, a device to auto-register) goes to the
-per-event path, in order, inside the same transaction.
+One transaction per batch. Registry rows and open cases are read once for the whole batch as plain rows (no
+ORM objects: loading and flushing thousands of them was most of the hub's ingest time), alerts go in with one
+statement, touched cases get one ``UPDATE`` for all of them (counters added in SQL, so concurrent ingest
+processes never lose a repeat), and each touched case gets one feed item. Anything unusual (a snapshot, an
+END, a child-offline fold, a re-open, a device to auto-register) goes to the per-event path, in order,
+inside the same transaction.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Integer, and_, select, update
+from sqlalchemy import case as sql_case
+from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from central import bulk, feed
-from central.correlate import Correlator, Placement, open_key
+from central.correlate import Correlator, open_key
 from central.db.models import Alert, Camera, Case, CaseEvent, FeedEvent, Gateway, Sensor
 from central.errors import IngestRejected
+from central.sources import locate, seen_due
 from central.states import CaseState, allowed_actions
 from central.views import CasePublic
 from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
@@ -29,9 +35,11 @@ log = logging.getLogger(__name__)
 
 _SLOW_TYPES = frozenset({AlertType.CAMERA_OFFLINE, AlertType.SENSOR_OFFLINE})
 _CHUNK = 500  # ids per IN (...) list
+_RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 
 Outcome = Any  # IngestResult | IngestRejected | None (None: take the per-event path)
-CheckSource = Callable[[Session, AlertEvent, datetime], Placement]
+_CASES = Case.__table__
+_DEVICE_TABLES = {SourceKind.CAMERA: Camera.__table__, SourceKind.SENSOR: Sensor.__table__}
 
 
 def _chunks(values: list[Any]) -> list[list[Any]]:
@@ -42,28 +50,50 @@ def _key(event: AlertEvent) -> str:
     return open_key(event.source_kind.value, event.source_id, event.alert_type.value)
 
 
+@dataclass(frozen=True, slots=True)
+class _Registry:
+    """The batch's gateways and devices as read from the registry (plain rows)."""
+
+    gateways: dict[str, Row[Any]]
+    devices: dict[tuple[SourceKind, str], Row[Any]]
+
+    def device(self, event: AlertEvent) -> Row[Any] | None:
+        return self.devices.get((event.source_kind, event.source_id))
+
+    def known(self, event: AlertEvent) -> bool:
+        """Gateway and device registered (unknown ones are refused or auto-registered one by one)."""
+        if event.gateway_id not in self.gateways:
+            return False
+        return event.source_kind is SourceKind.GATEWAY or (event.source_kind, event.source_id) in self.devices
+
+
+@dataclass(slots=True)
+class _Repeats:
+    """What the batch adds to one open case: START repeats, the worst severity, the events."""
+
+    case: SimpleNamespace  # the case's row as read, updated in memory for its feed item
+    added: int = 0
+    event_ids: list[str] = field(default_factory=list)
+
+
 class BatchWriter:
     def __init__(self, correlator: Correlator, reopen_window_s: float) -> None:
         self.correlator = correlator
         self.reopen_window_s = reopen_window_s
 
     def write(
-        self,
-        session: Session,
-        events: list[AlertEvent],
-        now: datetime,
-        check_source: CheckSource,
-        make_result: Callable[..., Any],
+        self, session: Session, events: list[AlertEvent], now: datetime, make_result: Callable[..., Any]
     ) -> list[Outcome]:
         """Results in input order; ``None`` marks events left for the per-event path."""
         existing = self._existing_alerts(session, [e.event_id for e in events])
-        keep = self._preload_registry(session, events)  # strong refs keep them in the identity map
+        registry = self._registry(session, events)
         open_cases, recently_closed = self._cases(session, events, now)
         results: list[Outcome] = [None] * len(events)
         first_index: dict[str, int] = {}
-        rows: list[dict[str, Any]] = []
-        touched: dict[int, list[str]] = defaultdict(list)
+        rows: list[tuple[dict[str, Any], Any]] = []
+        repeats: dict[int, _Repeats] = {}
         created: dict[str, tuple[Case, str]] = {}
+        seen: set[tuple[str, str]] = set()
         for i, event in enumerate(events):
             if event.event_id in existing:
                 alert_id, case_id = existing[event.event_id]
@@ -73,52 +103,56 @@ class BatchWriter:
                 results[i] = ("duplicate-of", first_index[event.event_id])
                 continue
             first_index[event.event_id] = i
-            if not self._simple(event, keep) or _key(event) in recently_closed:
+            if not self._simple(event, registry) or _key(event) in recently_closed:
                 continue  # per-event path
+            device = registry.device(event)
             try:
-                where = check_source(session, event, now)
+                where = locate(registry.gateways[event.gateway_id], device, event)
             except IngestRejected as exc:
                 results[i] = exc
                 continue
+            seen.add(("gateway", event.gateway_id))
+            if device is not None:
+                seen.add((event.source_kind.value, event.source_id))
             key = _key(event)
-            case = open_cases.get(key)
-            if case is None:
-                case = self.correlator.new_case(key, event, where, None, now)
-                open_cases[key] = case
-                created[key] = (case, event.event_id)
+            target = open_cases.get(key)
+            outcome = "repeated" if event.phase is Phase.START else "updated"
+            if target is None:
+                target = self.correlator.new_case(key, event, where, None, now)
+                open_cases[key] = target
+                created[key] = (target, event.event_id)
                 outcome = "created"
-            elif key in created:
-                self._repeat(case, event, now)
-                outcome = "repeated" if event.phase is Phase.START else "updated"
             else:
-                self._repeat(case, event, now)
-                touched[case.id].append(event.event_id)
-                outcome = "repeated" if event.phase is Phase.START else "updated"
-            rows.append((self._alert_row(event, now), case))
-            results[i] = (outcome, case)
+                _repeat(target, event, now)
+                if key not in created:
+                    entry = repeats.setdefault(target.id, _Repeats(target))
+                    entry.added += event.phase is Phase.START
+                    entry.event_ids.append(event.event_id)
+            rows.append((_alert_row(event, now), target))
+            results[i] = (outcome, target)
         self._insert_cases(session, list(created.values()), now)
         ids = self._insert_alerts(session, rows)
-        by_id = {case.id: case for case in open_cases.values() if case.id is not None}
+        self._update_cases(session, list(repeats.values()))
+        self._mark_seen(session, registry, seen, now)
         bulk.insert_rows(
             session,
             FeedEvent.__table__,
             [
                 feed.case_item(
-                    session, "case.repeated", by_id[case_id], now, event_ids=event_ids[-50:], repeats=len(event_ids)
+                    session, "case.repeated", r.case, now, event_ids=r.event_ids[-50:], repeats=len(r.event_ids)
                 )
-                for case_id, event_ids in touched.items()
+                for r in repeats.values()
             ],
         )
         for i, value in enumerate(results):
             if isinstance(value, tuple) and value[0] != "duplicate-of":
-                outcome, case = value
-                results[i] = make_result(events[i].event_id, outcome, ids[events[i].event_id], case.id)
+                outcome, target = value
+                results[i] = make_result(events[i].event_id, outcome, ids[events[i].event_id], target.id)
         for i, value in enumerate(results):
             if isinstance(value, tuple):  # a repeat of an event earlier in this batch
                 original = results[value[1]]
                 alert_id = getattr(original, "alert_id", None)
                 results[i] = make_result(events[i].event_id, "duplicate", alert_id, getattr(original, "case_id", None))
-        del keep
         return results
 
     # -- reads -------------------------------------------------------------------------------------------
@@ -134,26 +168,31 @@ class BatchWriter:
         return found
 
     @staticmethod
-    def _preload_registry(session: Session, events: list[AlertEvent]) -> dict[tuple[str, str], Any]:
-        loaded: dict[tuple[str, str], Any] = {}
-        wanted = {
-            Gateway: {e.gateway_id for e in events},
-            Camera: {e.source_id for e in events if e.source_kind is SourceKind.CAMERA},
-            Sensor: {e.source_id for e in events if e.source_kind is SourceKind.SENSOR},
-        }
-        for model, ids in wanted.items():
-            pk = next(iter(model.__table__.primary_key.columns))
-            for chunk in _chunks(sorted(ids)):
-                for row in session.scalars(select(model).where(pk.in_(chunk))):
-                    loaded[(model.__tablename__, getattr(row, pk.name))] = row
-        return loaded
+    def _registry(session: Session, events: list[AlertEvent]) -> _Registry:
+        gateways: dict[str, Row[Any]] = {}
+        g = Gateway.__table__.c
+        for chunk in _chunks(sorted({e.gateway_id for e in events})):
+            query = select(g.gateway_id, g.area_id, g.retired, g.last_seen_at).where(g.gateway_id.in_(chunk))
+            gateways.update((row.gateway_id, row) for row in session.execute(query))
+        devices: dict[tuple[SourceKind, str], Row[Any]] = {}
+        for kind, table in _DEVICE_TABLES.items():
+            pk = next(iter(table.primary_key.columns))
+            c = table.c
+            wanted = sorted({e.source_id for e in events if e.source_kind is kind})
+            for chunk in _chunks(wanted):
+                query = select(
+                    pk.label("id"), c.gateway_id, c.area_id, c.retired, c.latitude, c.longitude, c.last_seen_at
+                ).where(pk.in_(chunk))
+                devices.update(((kind, row.id), row) for row in session.execute(query))
+        return _Registry(gateways, devices)
 
-    def _cases(self, session: Session, events: list[AlertEvent], now: datetime) -> tuple[dict[str, Case], set[str]]:
+    def _cases(self, session: Session, events: list[AlertEvent], now: datetime) -> tuple[dict[str, Any], set[str]]:
+        """Open cases of the batch's keys (as mutable rows), and keys of cases closed within the re-open window."""
         keys = sorted({_key(e) for e in events})
-        open_cases: dict[str, Case] = {}
+        open_cases: dict[str, Any] = {}
         for chunk in _chunks(keys):
-            for case in session.scalars(select(Case).where(Case.open_key.in_(chunk))):
-                open_cases[case.open_key or ""] = case
+            for row in session.execute(select(_CASES).where(_CASES.c.open_key.in_(chunk))):
+                open_cases[row.open_key] = SimpleNamespace(**row._mapping)
         missing = [k for k in keys if k not in open_cases]
         since = now - timedelta(seconds=self.reopen_window_s)
         closed: set[str] = set()
@@ -165,25 +204,52 @@ class BatchWriter:
         return open_cases, closed
 
     @staticmethod
-    def _simple(event: AlertEvent, loaded: dict[tuple[str, str], Any]) -> bool:
+    def _simple(event: AlertEvent, registry: _Registry) -> bool:
         if event.snapshot is not None or event.phase is Phase.END or event.alert_type in _SLOW_TYPES:
             return False
-        if ("gateways", event.gateway_id) not in loaded:
-            return False  # unknown: rejected or auto-registered on the per-event path
-        table = {SourceKind.CAMERA: "cameras", SourceKind.SENSOR: "sensors"}.get(event.source_kind)
-        return table is None or (table, event.source_id) in loaded
+        return registry.known(event)
 
     # -- writes ------------------------------------------------------------------------------------------
 
     @staticmethod
-    def _repeat(case: Case, event: AlertEvent, now: datetime) -> None:
-        if event.phase is Phase.START:
-            case.occurrences += 1
-            case.cleared = False
-        order = list(Severity)
-        if order.index(event.severity) > order.index(Severity(case.severity)):
-            case.severity = event.severity.value
-        case.updated_at = now
+    def _update_cases(session: Session, repeats: list[_Repeats]) -> None:
+        """One UPDATE for every open case the batch repeated: occurrences added, cleared reset by a START,
+        severity raised (never lowered) against the stored row, not the one read before."""
+        c = _CASES.c
+
+        def rank(severity: ColumnElement[Any]) -> ColumnElement[int]:
+            return sql_case(_RANK, value=severity, else_=-1)
+
+        def values(incoming: bulk.Fields) -> dict[str, ColumnElement[Any]]:
+            raise_it = rank(incoming["severity"]) > rank(c.severity)
+            return {
+                "occurrences": c.occurrences + incoming["added"],
+                "cleared": and_(c.cleared, incoming["added"] == 0),
+                "severity": sql_case((raise_it, incoming["severity"]), else_=c.severity),
+                "updated_at": incoming["updated_at"],
+            }
+
+        rows = [
+            {"id": r.case.id, "added": r.added, "severity": r.case.severity, "updated_at": r.case.updated_at}
+            for r in repeats
+        ]
+        types = {"id": c.id.type, "added": Integer(), "severity": c.severity.type, "updated_at": c.updated_at.type}
+        bulk.update_rows(session, _CASES, "id", types, rows, values)
+
+    @staticmethod
+    def _mark_seen(session: Session, registry: _Registry, seen: set[tuple[str, str]], now: datetime) -> None:
+        """Note when gateways and devices were last heard from (to 10 s: see ``sources.seen_due``)."""
+        tables = {"gateway": Gateway.__table__, **{k.value: t for k, t in _DEVICE_TABLES.items()}}
+        due: dict[str, list[str]] = {}
+        for kind, source_id in seen:
+            row = registry.gateways[source_id] if kind == "gateway" else registry.devices[(SourceKind(kind), source_id)]
+            if seen_due(row.last_seen_at, now):
+                due.setdefault(kind, []).append(source_id)
+        for kind, ids in due.items():
+            table = tables[kind]
+            pk = next(iter(table.primary_key.columns))
+            for chunk in _chunks(sorted(ids)):
+                session.execute(update(table).where(pk.in_(chunk)).values(last_seen_at=now))
 
     def _insert_cases(self, session: Session, created: list[tuple[Case, str]], now: datetime) -> None:
         """Insert the batch's new cases in one statement, dispatching the urgent ones first (same rules as
@@ -272,32 +338,42 @@ class BatchWriter:
         bulk.insert_rows(session, FeedEvent.__table__, items)
 
     @staticmethod
-    def _alert_row(event: AlertEvent, now: datetime) -> dict[str, Any]:
-        return {
-            "event_id": event.event_id,
-            "episode_id": event.episode_id,
-            "phase": event.phase.value,
-            "gateway_id": event.gateway_id,
-            "source_kind": event.source_kind.value,
-            "source_id": event.source_id,
-            "alert_type": event.alert_type.value,
-            "severity": event.severity.value,
-            "title": event.title,
-            "detail": event.detail.model_dump(mode="json"),
-            "observed_at": event.observed_ts,
-            "received_at": now,
-            "cleared": False,
-            "evidence_id": None,
-        }
-
-    @staticmethod
-    def _insert_alerts(session: Session, rows: list[tuple[dict[str, Any], Case]]) -> dict[str, int]:
+    def _insert_alerts(session: Session, rows: list[tuple[dict[str, Any], Any]]) -> dict[str, int]:
         if not rows:
             return {}
         inserted = bulk.insert_rows(
-            session, Alert.__table__, [{**row, "case_id": case.id} for row, case in rows], ("event_id", "id")
+            session, Alert.__table__, [{**row, "case_id": target.id} for row, target in rows], ("event_id", "id")
         )
         return {event_id: alert_id for event_id, alert_id in inserted}
+
+
+def _repeat(target: Any, event: AlertEvent, now: datetime) -> None:
+    """Apply a repeat to a case row in memory (a new case before its insert, or an open one for its feed item)."""
+    if event.phase is Phase.START:
+        target.occurrences += 1
+        target.cleared = False
+    if _RANK[event.severity.value] > _RANK[target.severity]:
+        target.severity = event.severity.value
+    target.updated_at = now
+
+
+def _alert_row(event: AlertEvent, now: datetime) -> dict[str, Any]:
+    return {
+        "event_id": event.event_id,
+        "episode_id": event.episode_id,
+        "phase": event.phase.value,
+        "gateway_id": event.gateway_id,
+        "source_kind": event.source_kind.value,
+        "source_id": event.source_id,
+        "alert_type": event.alert_type.value,
+        "severity": event.severity.value,
+        "title": event.title,
+        "detail": event.detail.model_dump(mode="json"),
+        "observed_at": event.observed_ts,
+        "received_at": now,
+        "cleared": False,
+        "evidence_id": None,
+    }
 
 
 def _audit(

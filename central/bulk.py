@@ -1,23 +1,27 @@
-"""Set-based inserts of many rows into one table: one statement, on PostgreSQL one JSON parameter for all rows.
+"""Set-based inserts and updates of many rows of one table: one statement, on PostgreSQL one JSON parameter.
 
 A multi-row ``VALUES (...), (...)`` insert of 500 alerts carries 8,000 placeholders, and psycopg re-parses
 that long, ever-changing query text on every batch (its query cache skips long statements): profiled, that
 parse was a third of the hub's ingest time on PostgreSQL; one array parameter per column instead spent as long
 in psycopg's pure-Python array quoting. ``INSERT ... SELECT ... FROM json_to_recordset(:rows)`` sends the same
 short text every time and the rows as one JSON document (serialised by the C json encoder); PostgreSQL
-unpacks it. Other databases (SQLite) keep SQLAlchemy's multi-row insert.
+unpacks it. Updates take the same document as the ``FROM`` of one ``UPDATE``. Other databases (SQLite) keep
+SQLAlchemy's multi-row insert and an executemany update (both run in C there).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Table, insert, text
+from sqlalchemy import JSON, ColumnElement, String, Table, bindparam, cast, column, func, insert, text, update
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeEngine
+
+Fields = Mapping[str, ColumnElement[Any]]
 
 
 def insert_rows(
@@ -49,16 +53,45 @@ def insert_rows(
     )
     if returning:
         sql += f" RETURNING {', '.join(quote(n) for n in returning)}"
-    result = session.execute(text(sql), {"rows": _document(table, names, rows, dialect)})
+    types = {name: table.c[name].type for name in names}
+    result = session.execute(text(sql), {"rows": _document(types, rows, dialect)})
     return list(result) if returning else []
 
 
-def _document(table: Table, names: list[str], rows: Sequence[dict[str, Any]], dialect: Dialect) -> str:
+def update_rows(
+    session: Session,
+    table: Table,
+    key: str,
+    types: Mapping[str, TypeEngine[Any]],
+    rows: Sequence[dict[str, Any]],
+    values: Callable[[Fields], Mapping[str, ColumnElement[Any]]],
+) -> None:
+    """``UPDATE table SET values(row) WHERE table.key = row.key`` for each of ``rows`` (dicts with the keys of
+    ``types``). ``values`` gets the row's fields as SQL expressions and may combine them with the current
+    column values (``occurrences + added``), so counters add up under concurrent writers."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect
+    fields: Fields
+    if dialect.name != "postgresql":
+        fields = {name: bindparam(f"row_{name}", type_=type_) for name, type_ in types.items()}
+        statement = update(table).where(table.c[key] == fields[key]).values(dict(values(fields)))
+        session.execute(statement, [{f"row_{name}": value for name, value in row.items()} for row in rows])
+        return
+    source = (
+        func.json_to_recordset(cast(bindparam("rows", type_=String), JSON))
+        .table_valued(*(column(name, type_) for name, type_ in types.items()))
+        .render_derived(name="incoming", with_types=True)
+    )
+    statement = update(table).where(table.c[key] == source.c[key]).values(dict(values(source.c)))
+    session.execute(statement, {"rows": _document(types, rows, dialect)})
+
+
+def _document(types: Mapping[str, TypeEngine[Any]], rows: Sequence[dict[str, Any]], dialect: Dialect) -> str:
     """The rows as one JSON array of objects, each value bound as its column type would bind it (a textual
     statement skips SQLAlchemy's own bind processing: UTC conversion of times, for one)."""
     processors: dict[str, Callable[[Any], Any]] = {}
-    for name in names:
-        column_type = table.c[name].type
+    for name, column_type in types.items():
         if isinstance(column_type, JSON):
             continue  # stays a JSON value inside the document
         process = column_type.dialect_impl(dialect).bind_processor(dialect)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -12,6 +11,7 @@ from central import feed
 from central.db.models import Alert, Case, CaseEvent
 from central.dispatch import Dispatcher
 from central.settings import CaseSettings
+from central.sources import Placement
 from central.states import CaseState, Priority
 from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity
 
@@ -20,15 +20,6 @@ _CHILD_OFFLINE = frozenset({AlertType.CAMERA_OFFLINE, AlertType.SENSOR_OFFLINE})
 
 def open_key(source_kind: str, source_id: str, alert_type: str) -> str:
     return f"{source_kind}:{source_id}:{alert_type}"
-
-
-@dataclass(frozen=True, slots=True)
-class Placement:
-    """Where the source device sits: its grid and coordinates (from the registry)."""
-
-    area_id: int | None
-    latitude: float | None
-    longitude: float | None
 
 
 class Correlator:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -12,13 +12,14 @@ from sqlalchemy.orm import Session
 
 from central.batch import BatchWriter
 from central.clock import Clock
-from central.correlate import Correlator, Placement
+from central.correlate import Correlator
 from central.db.engine import Database
 from central.db.models import Alert, Camera, Evidence, Gateway, Sensor
 from central.errors import IngestRejected, Invalid
 from central.evidence import EvidenceStore
 from central.metrics import HubMetrics
 from central.settings import IngestSettings
+from central.sources import Placement, locate, seen_due
 from gridwatch.contracts.messages import AlertEvent, SourceKind
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,7 @@ class Ingestor:
         now = self.clock.now()
         try:
             with self.db.session() as session:
-                results = self.batch.write(session, events, now, self._check_source, IngestResult)
+                results = self.batch.write(session, events, now, IngestResult)
                 for i, result in enumerate(results):
                     if result is None:
                         results[i] = self._one(session, events[i], now, transport)
@@ -137,13 +138,13 @@ class Ingestor:
         return IngestResult(event.event_id, outcome, alert.id, alert.case_id)
 
     def _check_source(self, session: Session, event: AlertEvent, now: datetime) -> Placement:
+        """The event's gateway and device from the registry (auto-registered in demo mode), checked."""
         gateway = session.get(Gateway, event.gateway_id)
         if gateway is None:
             if not self.settings.auto_register:
                 raise IngestRejected(
                     "unknown_gateway",
-                    f"gateway {event.gateway_id!r} is not registered: "
-                    "register it at POST /api/v1/gateways first",
+                    f"gateway {event.gateway_id!r} is not registered: register it at POST /api/v1/gateways first",
                 )
             gateway = Gateway(
                 gateway_id=event.gateway_id,
@@ -155,51 +156,25 @@ class Ingestor:
             )
             session.add(gateway)
             log.info("auto-registered gateway %s (ingest.auto_register is on)", event.gateway_id)
-        if gateway.retired:
-            raise IngestRejected("retired_gateway", f"gateway {event.gateway_id!r} is retired", 403)
-        _seen(gateway, now)
-        if event.source_kind is SourceKind.GATEWAY:
-            if event.source_id != event.gateway_id:
-                raise IngestRejected(
-                    "foreign_device",
-                    f"gateway alert source_id {event.source_id!r} must be "
-                    f"the sending gateway {event.gateway_id!r}",
-                    403,
+        device: Camera | Sensor | None = None
+        if event.source_kind is not SourceKind.GATEWAY and not gateway.retired:
+            model = Camera if event.source_kind is SourceKind.CAMERA else Sensor
+            device = session.get(model, event.source_id)
+            if device is None and self.settings.auto_register:
+                # Demo mode also takes in unknown devices of registered gateways, placed in the gateway's grid.
+                device = model(
+                    **{"camera_id" if model is Camera else "device_id": event.source_id},
+                    gateway_id=event.gateway_id,
+                    area_id=gateway.area_id,
+                    retired=False,
+                    state="online",
                 )
-            return Placement(gateway.area_id, None, None)
-        model = Camera if event.source_kind is SourceKind.CAMERA else Sensor
-        device = session.get(model, event.source_id)
-        kind = event.source_kind.value
-        if device is None:
-            # Demo mode also takes in unknown devices of registered gateways, placed in the gateway's grid.
-            if not self.settings.auto_register:
-                raise IngestRejected(
-                    "unknown_device",
-                    f"{kind} {event.source_id!r} is not registered on gateway {event.gateway_id!r}",
-                )
-            device = model(
-                **{"camera_id" if model is Camera else "device_id": event.source_id},
-                gateway_id=event.gateway_id,
-                area_id=gateway.area_id,
-                retired=False,
-                state="online",
-            )
-            session.add(device)
-        if device.gateway_id != event.gateway_id:
-            raise IngestRejected(
-                "foreign_device",
-                f"{kind} {event.source_id!r} belongs to gateway "
-                f"{device.gateway_id!r}, not to {event.gateway_id!r}",
-                403,
-            )
-        if device.retired:
-            raise IngestRejected("retired_device", f"{kind} {event.source_id!r} is retired", 403)
-        _seen(device, now)
-        return Placement(
-            device.area_id if device.area_id is not None else gateway.area_id,
-            device.latitude,
-            device.longitude,
-        )
+                session.add(device)
+        where = locate(gateway, device, event)
+        for row in (gateway, device):
+            if row is not None and seen_due(row.last_seen_at, now):
+                row.last_seen_at = now
+        return where
 
     def _store_snapshot(self, session: Session, event: AlertEvent, now: datetime) -> int | None:
         if event.snapshot is None:
@@ -229,11 +204,3 @@ class Ingestor:
         session.flush()
         return row.id
 
-
-SEEN_RESOLUTION = timedelta(seconds=10)
-
-
-def _seen(row: Gateway | Camera | Sensor, now: datetime) -> None:
-    """Note when a gateway or device was last heard from, to 10 s: not one UPDATE per alert in a storm."""
-    if row.last_seen_at is None or now - row.last_seen_at >= SEEN_RESOLUTION:
-        row.last_seen_at = now

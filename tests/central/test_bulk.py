@@ -63,3 +63,30 @@ def test_values_round_trip_through_their_column_types(db):
 def test_a_naive_time_is_refused_as_in_every_other_write(db):
     with pytest.raises(Exception, match="naive datetime"), db.session() as session:
         bulk.insert_rows(session, FeedEvent.__table__, [_item(0, datetime(2026, 1, 1), {})])
+
+
+def test_update_rows_sets_each_row_by_key_and_may_build_on_stored_values(db):
+    """Only the listed rows change; each gets its own values, computed in SQL against what is stored."""
+    rows = [_item(n, datetime(2026, 1, 1, tzinfo=UTC), {"n": n}) for n in range(4)]
+    with db.session() as session:
+        ids = dict((kind, i) for i, kind in bulk.insert_rows(session, FeedEvent.__table__, rows, ("id", "kind")))
+    table = FeedEvent.__table__
+    later = datetime(2026, 5, 1, 12, tzinfo=timezone(timedelta(hours=8)))
+    changes = [
+        {"id": ids["k1"], "suffix": "-one", "at": later},
+        {"id": ids["k3"], "suffix": "-three", "at": later + timedelta(minutes=1)},
+    ]
+    types = {"id": table.c.id.type, "suffix": table.c.kind.type, "at": table.c.at.type}
+    with db.session() as session:
+        bulk.update_rows(
+            session, table, "id", types, changes, lambda new: {"kind": table.c.kind + new["suffix"], "at": new["at"]}
+        )
+        bulk.update_rows(session, table, "id", types, [], lambda new: {"kind": new["suffix"]})  # nothing to do
+    with db.session() as session:
+        stored = {row.kind: row.at for row in session.scalars(select(FeedEvent))}
+    assert stored == {
+        "k0": datetime(2026, 1, 1, tzinfo=UTC),
+        "k1-one": datetime(2026, 5, 1, 4, tzinfo=UTC),
+        "k2": datetime(2026, 1, 1, tzinfo=UTC),
+        "k3-three": datetime(2026, 5, 1, 4, 1, tzinfo=UTC),
+    }

@@ -44,6 +44,38 @@ def test_repeats_attach_as_occurrences_with_latest_evidence(api, world):
     assert image.status_code == 200 and image.content == JPEG
 
 
+def test_a_repeat_never_lowers_severity_and_an_update_is_no_new_occurrence(api, world):
+    first = event("cam-1", severity=Severity.CRITICAL)
+    created = api.post_event(first).json()
+    lower = api.post_event(event("cam-1", severity=Severity.LOW)).json()
+    update = api.post_event(event("cam-1", phase=Phase.UPDATE, episode_id=first.event_id)).json()
+    assert (lower["outcome"], update["outcome"]) == ("repeated", "updated")
+    case = _case(api, created["case_id"])
+    assert (case["severity"], case["occurrences"]) == ("critical", 2)
+
+
+def test_a_new_start_after_a_clear_makes_the_case_active_again(api, world):
+    start = event("smoke-1", AlertType.SMOKE_ALARM)
+    case_id = api.post_event(start).json()["case_id"]
+    api.post_event(event("smoke-1", AlertType.SMOKE_ALARM, phase=Phase.END, episode_id=start.event_id))
+    assert _case(api, case_id)["cleared"] is True
+    again = api.post_event(event("smoke-1", AlertType.SMOKE_ALARM)).json()
+    assert (again["outcome"], again["case_id"]) == ("repeated", case_id)
+    case = _case(api, case_id)
+    assert (case["cleared"], case["occurrences"]) == (False, 2)
+
+
+def test_an_alert_marks_its_gateway_and_device_as_heard_from(api, world):
+    def camera_seen():
+        cameras = api.client.get("/api/v1/cameras", headers=api.as_("op")).json()
+        return next(c["last_seen_at"] for c in cameras if c["camera_id"] == "cam-1")
+
+    assert camera_seen() is None
+    api.post_event(event("cam-1"))
+    assert camera_seen() is not None
+    assert api.client.get("/api/v1/gateways/gw-1", headers=api.as_("op")).json()["last_seen_at"] is not None
+
+
 def test_other_alert_type_on_same_device_is_its_own_case(api, world):
     a = api.post_event(event("cam-1", AlertType.INTRUSION)).json()
     b = api.post_event(event("cam-1", AlertType.LOITERING)).json()
