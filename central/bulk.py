@@ -4,18 +4,17 @@ A multi-row ``VALUES (...), (...)`` insert of 500 alerts carries 8,000 placehold
 that long, ever-changing query text on every batch (its query cache skips long statements): profiled, that
 parse was a third of the hub's ingest time on PostgreSQL; one array parameter per column instead spent as long
 in psycopg's pure-Python array quoting. ``INSERT ... SELECT ... FROM json_to_recordset(:rows)`` sends the same
-short text every time and the rows as one JSON document (serialised by the C json encoder); PostgreSQL
+short text every time and the rows as one JSON document (serialised by orjson); PostgreSQL
 unpacks it. Updates take the same document as the ``FROM`` of one ``UPDATE``. Other databases (SQLite) keep
 SQLAlchemy's multi-row insert and an executemany update (both run in C there).
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, ColumnElement, String, Table, bindparam, cast, column, func, insert, text, update
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import Session
@@ -99,10 +98,9 @@ def _document(types: Mapping[str, TypeEngine[Any]], rows: Sequence[dict[str, Any
             processors[name] = process
     if processors:
         rows = [{**row, **{n: p(row[n]) for n, p in processors.items()}} for row in rows]
-    return json.dumps(rows, default=_json_default, separators=(",", ":"))
+    return orjson.dumps(rows, default=_json_default).decode()
 
 
 def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
+    """Called by orjson for what it cannot write itself (it writes times, dates, enums and UUIDs)."""
     raise TypeError(f"bulk insert: cannot write {type(value).__name__} value {value!r} as JSON")

@@ -43,7 +43,12 @@ TERMINAL: frozenset[CaseState] = frozenset({CaseState.CLOSED, CaseState.REJECTED
 
 def allowed_actions(state: CaseState) -> list[CaseAction]:
     """The actions allowed from ``state``, in table order."""
-    return [action for action, (sources, _) in TRANSITIONS.items() if state in sources]
+    return list(_ALLOWED[state])
+
+
+_ALLOWED: dict[CaseState, tuple[CaseAction, ...]] = {
+    state: tuple(action for action, (sources, _) in TRANSITIONS.items() if state in sources) for state in CaseState
+}
 
 
 class Priority(StrEnum):

@@ -44,7 +44,7 @@ def _require_utc(value: datetime) -> datetime:
 
 def format_ts(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and a ``Z`` suffix."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 UtcTimestamp = Annotated[
