@@ -34,16 +34,11 @@ from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity,
 log = logging.getLogger(__name__)
 
 _SLOW_TYPES = frozenset({AlertType.CAMERA_OFFLINE, AlertType.SENSOR_OFFLINE})
-_CHUNK = 500  # ids per IN (...) list
 _RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 
 Outcome = Any  # IngestResult | IngestRejected | None (None: take the per-event path)
 _CASES = Case.__table__
 _DEVICE_TABLES = {SourceKind.CAMERA: Camera.__table__, SourceKind.SENSOR: Sensor.__table__}
-
-
-def _chunks(values: list[Any]) -> list[list[Any]]:
-    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
 
 
 def _key(event: AlertEvent) -> str:
@@ -160,9 +155,9 @@ class BatchWriter:
     @staticmethod
     def _existing_alerts(session: Session, event_ids: list[str]) -> dict[str, tuple[int, int | None]]:
         found: dict[str, tuple[int, int | None]] = {}
-        for chunk in _chunks(list(set(event_ids))):
+        for condition in bulk.one_of(session, Alert.event_id, event_ids):
             for event_id, alert_id, case_id in session.execute(
-                select(Alert.event_id, Alert.id, Alert.case_id).where(Alert.event_id.in_(chunk))
+                select(Alert.event_id, Alert.id, Alert.case_id).where(condition)
             ):
                 found[event_id] = (alert_id, case_id)
         return found
@@ -171,18 +166,18 @@ class BatchWriter:
     def _registry(session: Session, events: list[AlertEvent]) -> _Registry:
         gateways: dict[str, Row[Any]] = {}
         g = Gateway.__table__.c
-        for chunk in _chunks(sorted({e.gateway_id for e in events})):
-            query = select(g.gateway_id, g.area_id, g.retired, g.last_seen_at).where(g.gateway_id.in_(chunk))
+        for condition in bulk.one_of(session, g.gateway_id, (e.gateway_id for e in events)):
+            query = select(g.gateway_id, g.area_id, g.retired, g.last_seen_at).where(condition)
             gateways.update((row.gateway_id, row) for row in session.execute(query))
         devices: dict[tuple[SourceKind, str], Row[Any]] = {}
         for kind, table in _DEVICE_TABLES.items():
             pk = next(iter(table.primary_key.columns))
             c = table.c
-            wanted = sorted({e.source_id for e in events if e.source_kind is kind})
-            for chunk in _chunks(wanted):
+            wanted = (e.source_id for e in events if e.source_kind is kind)
+            for condition in bulk.one_of(session, pk, wanted):
                 query = select(
                     pk.label("id"), c.gateway_id, c.area_id, c.retired, c.latitude, c.longitude, c.last_seen_at
-                ).where(pk.in_(chunk))
+                ).where(condition)
                 devices.update(((kind, row.id), row) for row in session.execute(query))
         return _Registry(gateways, devices)
 
@@ -190,15 +185,15 @@ class BatchWriter:
         """Open cases of the batch's keys (as mutable rows), and keys of cases closed within the re-open window."""
         keys = sorted({_key(e) for e in events})
         open_cases: dict[str, Any] = {}
-        for chunk in _chunks(keys):
-            for row in session.execute(select(_CASES).where(_CASES.c.open_key.in_(chunk))):
+        for condition in bulk.one_of(session, _CASES.c.open_key, keys):
+            for row in session.execute(select(_CASES).where(condition)):
                 open_cases[row.open_key] = SimpleNamespace(**row._mapping)
         missing = [k for k in keys if k not in open_cases]
         since = now - timedelta(seconds=self.reopen_window_s)
         closed: set[str] = set()
-        for chunk in _chunks(sorted({k.split(":")[1] for k in missing})):
+        for condition in bulk.one_of(session, Case.source_id, (k.split(":")[1] for k in missing)):
             query = select(Case.source_kind, Case.source_id, Case.alert_type).where(
-                Case.state == CaseState.CLOSED.value, Case.closed_at >= since, Case.source_id.in_(chunk)
+                Case.state == CaseState.CLOSED.value, Case.closed_at >= since, condition
             )
             closed.update(open_key(*row) for row in session.execute(query))
         return open_cases, closed
@@ -248,8 +243,8 @@ class BatchWriter:
         for kind, ids in due.items():
             table = tables[kind]
             pk = next(iter(table.primary_key.columns))
-            for chunk in _chunks(sorted(ids)):
-                session.execute(update(table).where(pk.in_(chunk)).values(last_seen_at=now))
+            for condition in bulk.one_of(session, pk, ids):
+                session.execute(update(table).where(condition).values(last_seen_at=now))
 
     def _insert_cases(self, session: Session, created: list[tuple[Case, str]], now: datetime) -> None:
         """Insert the batch's new cases in one statement, dispatching the urgent ones first (same rules as

@@ -11,16 +11,29 @@ SQLAlchemy's multi-row insert and an executemany update (both run in C there).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, String, Table, bindparam, cast, column, func, insert, text, update
+from sqlalchemy import JSON, ColumnElement, String, Table, bindparam, cast, column, func, insert, select, text, update
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
 
 Fields = Mapping[str, ColumnElement[Any]]
+_IN_LIST = 500  # values per IN (...) list where there is no JSON parameter
+
+
+def one_of(session: Session, target: ColumnElement[Any], values: Iterable[str]) -> list[ColumnElement[bool]]:
+    """``target IN values`` as few conditions as the database needs (one on PostgreSQL: the values as one JSON
+    array, no per-value placeholders to render and parse; lists of 500 elsewhere). Select once per condition."""
+    wanted = sorted(set(values))
+    if not wanted:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        document = cast(bindparam(None, orjson.dumps(wanted).decode(), type_=String), JSON)
+        return [target.in_(select(func.json_array_elements_text(document)))]
+    return [target.in_(wanted[i : i + _IN_LIST]) for i in range(0, len(wanted), _IN_LIST)]
 
 
 def insert_rows(

@@ -90,3 +90,18 @@ def test_update_rows_sets_each_row_by_key_and_may_build_on_stored_values(db):
         "k2": datetime(2026, 1, 1, tzinfo=UTC),
         "k3-three": datetime(2026, 5, 1, 4, 1, tzinfo=UTC),
     }
+
+
+@pytest.mark.parametrize("count", [0, 1, 1201])
+def test_one_of_finds_exactly_the_listed_values(db, count):
+    """Many values (past one IN list's 500), repeats and misses: each stored match comes back once."""
+    rows = [_item(n, datetime(2026, 1, 1, tzinfo=UTC), {}) for n in range(1300)]
+    with db.session() as session:
+        bulk.insert_rows(session, FeedEvent.__table__, rows)
+    wanted = [f"k{n}" for n in range(count)] + [f"k{n}" for n in range(min(count, 10))] + ["missing", "k'; --"]
+    with db.session() as session:
+        conditions = bulk.one_of(session, FeedEvent.kind, wanted)
+        found = [kind for condition in conditions for kind in session.scalars(select(FeedEvent.kind).where(condition))]
+    assert sorted(found) == sorted(f"k{n}" for n in range(count))
+    if db.engine.dialect.name == "postgresql":
+        assert len(conditions) == 1  # one JSON parameter however many values
