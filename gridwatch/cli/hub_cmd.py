@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import signal
+import socket
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from gridwatch.cli.common import fail, one_line_errors, setup_logging
+
+if TYPE_CHECKING:
+    from central.settings import IngestSettings
 
 
 def hub(
@@ -32,6 +35,14 @@ def hub(
         bool,
         typer.Option("--ingest-only", help="No HTTP: one MQTT ingest worker of a shared subscription group."),
     ] = False,
+    worker_name: Annotated[
+        str | None,
+        typer.Option(
+            envvar="GRIDWATCH_INGEST_WORKER",
+            help="With --ingest-only: this worker's name, unique per worker and kept across restarts (it names "
+            "the broker session holding the worker's unacknowledged share). Default: the host name.",
+        ),
+    ] = None,
     auto_register: Annotated[
         bool,
         typer.Option(
@@ -56,20 +67,20 @@ def hub(
 
       gridwatch hub --database-url postgresql+psycopg://gw:secret@db/gridwatch
 
-      gridwatch hub --ingest-only --database-url postgresql+psycopg://gw:secret@db/gridwatch   # extra worker
+      gridwatch hub --no-mqtt --database-url postgresql+psycopg://gw:secret@db/gridwatch   # API only, plus
+
+      gridwatch hub --ingest-only --worker-name ingest-1 --database-url postgresql+psycopg://gw:secret@db/gridwatch
+
+      gridwatch hub --ingest-only --worker-name ingest-2 --database-url postgresql+psycopg://gw:secret@db/gridwatch
 
       curl http://127.0.0.1:8000/health
     """
-    from central.settings import HubSettings, IngestSettings
+    from central.settings import HubSettings
 
     setup_logging(verbose)
     logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
     with one_line_errors():
-        ingest = IngestSettings(
-            auto_register=auto_register,
-            shared_group="hub" if ingest_only else None,
-            client_id=f"gridwatch-hub-ingest-{os.getpid()}" if ingest_only else "gridwatch-hub",
-        )
+        ingest = ingest_settings(ingest_only, worker_name, auto_register)
         settings = HubSettings.from_env(
             host=host,
             port=port,
@@ -83,6 +94,20 @@ def hub(
             _run_ingest_only(settings)
         else:
             _run_server(settings)
+
+
+def ingest_settings(ingest_only: bool, worker_name: str | None, auto_register: bool) -> IngestSettings:
+    """The hub's consumer subscribes on its own; ``--ingest-only`` workers join the shared group "hub", each
+    under a stable client id: a persistent session outlives its worker, and a restarted worker must find its
+    own again (a new id would leave the old session's share of the group queued on the broker, unread)."""
+    from central.settings import IngestSettings
+
+    if not ingest_only:
+        if worker_name is not None:
+            raise typer.BadParameter("--worker-name names an --ingest-only worker", param_hint="--worker-name")
+        return IngestSettings(auto_register=auto_register)
+    name = worker_name or socket.gethostname()
+    return IngestSettings(auto_register=auto_register, shared_group="hub", client_id=f"gridwatch-hub-ingest-{name}")
 
 
 def _run_server(settings: object) -> None:
