@@ -11,6 +11,7 @@ import argparse
 import json
 import logging
 import multiprocessing
+import os
 import shutil
 import statistics
 import subprocess
@@ -401,11 +402,18 @@ def main() -> None:
         default=PUBLISHER["name"],
         help="throughput load generator: Mosquitto's C client (default when installed) or paho",
     )
+    parser.add_argument(
+        "--pg-durable",
+        action="store_true",
+        help="PostgreSQL with its default durability (fsync, synchronous_commit, full_page_writes on)",
+    )
     parser.add_argument("--no-report", action="store_true")
     args = parser.parse_args()
     global BATCH_MAX, WORKERS
     BATCH_MAX = args.batch_max
     PUBLISHER["name"] = args.publisher
+    if args.pg_durable:
+        os.environ["GRIDWATCH_PG_DURABLE"] = "1"  # read when the throwaway cluster starts
     logging.basicConfig(level=logging.WARNING)
     from tests.conftest import free_port
 
@@ -498,14 +506,27 @@ def write_report(results: list[tuple[str, dict]], args: argparse.Namespace) -> N
         "",
         f"- Throughput: {args.events} alerts over {args.sources} registered cameras of one gateway in grid g1 (5"
         " workers on shift), published with QoS 1 from a separate process as fast as the hub keeps up (backlog"
-        " kept under 5,000: the development broker queues at most 10,000 per session); timed from the first"
+        " kept under 5,000: the development broker queues at most 10,000 per session) by "
+        + (
+            "`mosquitto_pub -l` (Mosquitto's C client, up to 1,000 messages in flight, fed event lines by the"
+            " process: gateways publish from their own machines, and the C client leaves the shared cores to"
+            " the hub; `--publisher paho` measures with the Python client instead)"
+            if args.publisher == "mosquitto_pub"
+            else "paho, the Python client (`--publisher paho`; it takes about a third of a core at these rates)"
+        )
+        + "; timed from the first"
         " stored alert to the last; then alert and case rows counted in the database. Every case is also"
         " dispatched to a worker (`assigned`).",
         f"- Latency: {args.rate} alerts/s for {args.latency_seconds:.0f} s, each from a new registered camera, so"
         " each one opens a case that is registered and assigned at once; measured from the publish call to the"
         " `case.dispatched` item arriving on `GET /api/v1/stream` (uvicorn in the same process).",
-        "- PostgreSQL: a throwaway local cluster (`tests/central/pg.py`: fsync and synchronous_commit off); the"
-        " hub, Mosquitto, PostgreSQL and the publisher share the machine's 2 cores with the other engineers'"
+        "- PostgreSQL: a throwaway local cluster (`tests/central/pg.py`) "
+        + (
+            "with its default durability (fsync, synchronous_commit, full_page_writes on: `--pg-durable`)"
+            if args.pg_durable
+            else "with fsync, synchronous_commit and full_page_writes off (`--pg-durable` turns them on)"
+        )
+        + "; the hub, Mosquitto, PostgreSQL and the publisher share the machine's 2 cores with the other engineers'"
         " jobs, so figures move by +-20 % between runs.",
         f"- Each figure is the median of {args.repeat} runs (all runs listed). One ingest worker per hub,"
         f" `ingest.batch_max` {args.batch_max}; the broker lets at most 4000 unacknowledged messages out to it"
@@ -513,8 +534,8 @@ def write_report(results: list[tuple[str, dict]], args: argparse.Namespace) -> N
         " written (`mean batch`: events per transaction).",
         "- `N ingest processes`: the hub's consumer and N-1 more hub processes (`ingest_worker`, what"
         " `gridwatch hub --ingest-only` runs) in one MQTT shared-subscription group, writing the same database;"
-        " deployed as `gridwatch hub --no-mqtt` (API) plus N `--ingest-only` workers. Progress is then counted"
-        " in the database (a count every 10 ms), not from the hub's own counter.",
+        " deployed as `gridwatch hub --no-mqtt` (API) plus N `--ingest-only --worker-name ingest-K` workers."
+        " Progress is then counted in the database (a count every 10 ms), not from the hub's own counter.",
         *kept_history(),
     ]
     REPORT.parent.mkdir(parents=True, exist_ok=True)

@@ -1,5 +1,7 @@
 """A throwaway PostgreSQL cluster for the hub tests: initdb + pg_ctl as the `postgres` OS user, on a free
-loopback port, started once per test session; every caller gets a fresh empty database."""
+loopback port, started once per test session; every caller gets a fresh empty database. It runs without
+flushing to disk (fsync, synchronous_commit and full_page_writes off) unless GRIDWATCH_PG_DURABLE=1 is set
+when it starts (the ingest benchmark's --pg-durable)."""
 
 from __future__ import annotations
 
@@ -66,10 +68,9 @@ def _start() -> None:
         check=True,
         capture_output=True,
     )
-    options = (
-        f"-c listen_addresses=127.0.0.1 -c port={port} -k {root} -c fsync=off -c synchronous_commit=off "
-        "-c full_page_writes=off -c max_connections=200"
-    )
+    options = f"-c listen_addresses=127.0.0.1 -c port={port} -k {root} -c max_connections=200"
+    if os.environ.get("GRIDWATCH_PG_DURABLE") != "1":  # tests: no flushes to disk; benchmarks may ask for them
+        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
         _as_postgres(
             [str(bindir / "pg_ctl"), "-D", str(data), "-o", options, "-l", str(root / "log"), "-w", "start"]
