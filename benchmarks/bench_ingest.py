@@ -469,7 +469,8 @@ def write_report(results: list[tuple[str, dict]], args: argparse.Namespace) -> N
         "# Hub ingest benchmark",
         "",
         f"`benchmarks/bench_ingest.py` (written {utc_now():%Y-%m-%d %H:%M} UTC). "
-        "Broker: the development Mosquitto from `broker.launcher`; hub in-process; 2 shared CPU cores.",
+        "Broker: the development Mosquitto from `broker.launcher`; hub in-process; 2 shared CPU cores. "
+        f"Command: `.venv/bin/python benchmarks/bench_ingest.py {' '.join(sys.argv[1:])}`".rstrip() + ".",
         "",
         "## Throughput: MQTT -> alerts and cases (rows counted afterwards)",
         "",
