@@ -23,12 +23,12 @@ from sqlalchemy.engine import Row
 from sqlalchemy.orm import Session
 
 from central import bulk, feed
+from central.batch_cases import insert_new_cases
 from central.correlate import Correlator, open_key
-from central.db.models import Alert, Camera, Case, CaseEvent, FeedEvent, Gateway, Sensor
+from central.db.models import Alert, Camera, Case, FeedEvent, Gateway, Sensor
 from central.errors import IngestRejected
 from central.sources import locate, seen_due
-from central.states import CaseState, allowed_actions
-from central.views import CasePublic
+from central.states import CaseState
 from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
 
 log = logging.getLogger(__name__)
@@ -125,7 +125,7 @@ class BatchWriter:
                     entry.event_ids.append(event.event_id)
             rows.append((_alert_row(event, now), target))
             results[i] = (outcome, target)
-        self._insert_cases(session, list(created.values()), now)
+        insert_new_cases(session, self.correlator, list(created.values()), now)
         ids = self._insert_alerts(session, rows)
         self._update_cases(session, list(repeats.values()))
         self._mark_seen(session, registry, seen, now)
@@ -246,92 +246,6 @@ class BatchWriter:
             for condition in bulk.one_of(session, pk, ids):
                 session.execute(update(table).where(condition).values(last_seen_at=now))
 
-    def _insert_cases(self, session: Session, created: list[tuple[Case, str]], now: datetime) -> None:
-        """Insert the batch's new cases in one statement, dispatching the urgent ones first (same rules as
-        one by one), then their audit records and feed items in one statement each."""
-        if not created:
-            return
-        settings = self.correlator.settings
-        urgent = [c for c, _ in created if c.priority in settings.auto_dispatch]
-        notes = dict(zip(map(id, urgent), self.correlator.dispatcher.plan(session, urgent, now), strict=True))
-        columns = [c.key for c in Case.__table__.columns if c.key != "id"]
-        # Each new case has its own open key (created is keyed by it), so the key matches ids back to cases.
-        inserted = dict(
-            bulk.insert_rows(
-                session,
-                Case.__table__,
-                [{col: getattr(case, col) for col in columns} for case, _ in created],
-                ("open_key", "id"),
-            )
-        )
-        for case, _ in created:
-            case.id = inserted[case.open_key]
-        audit: list[dict[str, Any]] = []
-        items: list[dict[str, Any]] = []
-        for case, event_id in created:
-            final = CasePublic.of(case)
-            area = feed.area_code(session, case.area_id)
-            reported = final.model_copy(
-                update={
-                    "state": CaseState.REPORTED,
-                    "assignee_id": None,
-                    "escalation_level": 0,
-                    "dispatched_at": None,
-                    "accept_due_at": None,
-                    "allowed_actions": [a.value for a in allowed_actions(CaseState.REPORTED)],
-                }
-            )
-            base = {
-                "at": now,
-                "case_id": case.id,
-                "area_code": area,
-                "alert_type": case.alert_type,
-                "priority": case.priority,
-            }
-            audit.append(
-                _audit(
-                    case.id,
-                    now,
-                    "report",
-                    None,
-                    CaseState.REPORTED,
-                    f"alert {event_id} from {case.source_id}",
-                )
-            )
-            items.append(
-                {
-                    **base,
-                    "kind": "case.created",
-                    "assignee_id": None,
-                    "data": {**reported.model_dump(mode="json"), "event_id": event_id},
-                }
-            )
-            if id(case) in notes:
-                audit.append(
-                    _audit(
-                        case.id,
-                        now,
-                        "register",
-                        CaseState.REPORTED,
-                        CaseState.REGISTERED,
-                        f"registered automatically: priority {case.priority}",
-                    )
-                )
-                audit.append(
-                    _audit(case.id, now, "dispatch", CaseState.REGISTERED, CaseState.DISPATCHED, notes[id(case)])
-                )
-                items.append(
-                    {
-                        **base,
-                        "kind": "case.dispatched",
-                        "assignee_id": case.assignee_id,
-                        "data": final.model_dump(mode="json"),
-                    }
-                )
-        # Core inserts: one statement each (the ORM's bulk path would go row by row on PostgreSQL).
-        bulk.insert_rows(session, CaseEvent.__table__, audit)
-        bulk.insert_rows(session, FeedEvent.__table__, items)
-
     @staticmethod
     def _insert_alerts(session: Session, rows: list[tuple[dict[str, Any], Any]]) -> dict[str, int]:
         if not rows:
@@ -367,20 +281,5 @@ def _alert_row(event: AlertEvent, now: datetime) -> dict[str, Any]:
         "observed_at": event.observed_ts,
         "received_at": now,
         "cleared": False,
-        "evidence_id": None,
-    }
-
-
-def _audit(
-    case_id: int, now: datetime, action: str, from_state: CaseState | None, to_state: CaseState, note: str
-) -> dict[str, Any]:
-    return {
-        "case_id": case_id,
-        "at": now,
-        "actor": "hub",
-        "action": action,
-        "from_state": from_state.value if from_state else None,
-        "to_state": to_state.value,
-        "note": note,
         "evidence_id": None,
     }
