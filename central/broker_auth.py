@@ -1,4 +1,5 @@
-"""Per-gateway broker accounts: the Mosquitto password file and ACL the hub writes under data_dir."""
+"""Broker accounts: the Mosquitto password file and ACL the hub writes under data_dir, with one account per
+registered gateway and the hub's own account (so a broker pointed at these files still lets the hub in)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,8 @@ from pathlib import Path
 
 from gridwatch.contracts import topics
 
-ACL_HEADER = """# Written by the gridwatch hub: one account per registered gateway. Do not edit by hand.
-user hub
+ACL_HEADER = """# Written by the gridwatch hub: the hub's account and one per registered gateway. Do not edit by hand.
+user {hub}
 topic read gridwatch/#
 topic write gridwatch/+/config
 topic write gridwatch/+/cmd/#
@@ -17,13 +18,18 @@ topic write gridwatch/+/cmd/#
 """
 
 
-def write_broker_auth(folder: Path, accounts: dict[str, str]) -> tuple[Path, Path]:
-    """Write ``passwd`` (gateway id -> Mosquitto $7$ hash) and ``acl`` atomically; return their paths."""
+def write_broker_auth(folder: Path, gateways: dict[str, str], hub: tuple[str, str]) -> tuple[Path, Path]:
+    """Write ``passwd`` (the hub's user and each gateway id -> Mosquitto $7$ hash) and ``acl`` atomically;
+    return their paths. ``hub`` is the hub's (user name, hash); a gateway cannot take its name."""
+    hub_user, hub_hash = hub
+    gateways = {gw: hashed for gw, hashed in gateways.items() if gw != hub_user}
     folder.mkdir(parents=True, exist_ok=True)
     passwd = folder / "passwd"
     acl = folder / "acl"
-    _atomic(passwd, "".join(f"{gw}:{hashed}\n" for gw, hashed in sorted(accounts.items())), 0o600)
-    _atomic(acl, ACL_HEADER + f"pattern readwrite {topics.gateway_acl_pattern()}\n", 0o644)
+    accounts = {**gateways, hub_user: hub_hash}
+    _atomic(passwd, "".join(f"{user}:{hashed}\n" for user, hashed in sorted(accounts.items())), 0o600)
+    header = ACL_HEADER.format(hub=hub_user)
+    _atomic(acl, header + f"pattern readwrite {topics.gateway_acl_pattern()}\n", 0o644)
     return passwd, acl
 
 

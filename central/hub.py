@@ -14,7 +14,7 @@ from central.db.engine import Database
 from central.dispatch import Dispatcher
 from central.evidence import EvidenceStore
 from central.ingest import Ingestor
-from central.keys import Sealer, jwt_secret, new_password
+from central.keys import Sealer, jwt_secret, mosquitto_hash, new_password
 from central.metrics import HubMetrics
 from central.people import People
 from central.registry import Registry
@@ -59,8 +59,10 @@ class Hub:
             passwords,
             self.clock,
             settings.data_dir / "mosquitto",
+            _hub_account(settings),
             publish_config=self._publish_config,
         )
+        self.registry.write_broker_auth()
         self.status = StatusTracker(self.db, self.ingestor, self.clock)
         self.mqtt = (
             MqttIngest(settings, self.ingestor, self.status, self.metrics) if settings.mqtt_enabled else None
@@ -133,3 +135,11 @@ class Hub:
                 config.gateway_id,
                 config.revision,
             )
+
+
+def _hub_account(settings: HubSettings) -> tuple[str, str]:
+    """The hub's own broker account for the password file it writes (its MQTT user name and password; a
+    made-up password when it has none, since a production broker admits no anonymous clients anyway)."""
+    mqtt = settings.mqtt
+    password = mqtt.password.get_secret_value() if mqtt.password else new_password()
+    return mqtt.username or "hub", mosquitto_hash(password)

@@ -98,6 +98,7 @@ class Registry:
         passwords: Passwords,
         clock: Clock,
         auth_dir: Path,
+        hub_account: tuple[str, str],
         publish_config: ConfigSink | None = None,
     ) -> None:
         self.db = db
@@ -105,6 +106,7 @@ class Registry:
         self.passwords = passwords
         self.clock = clock
         self.auth_dir = auth_dir
+        self.hub_account = hub_account  # the hub's own broker account: (user name, $7$ hash)
         self.publish_config = publish_config
 
     # -- gateways ----------------------------------------------------------------------------------
@@ -116,6 +118,8 @@ class Registry:
                 raise Conflict(f"gateway {body.gateway_id!r} is already registered")
             if session.scalars(select(User.id).where(User.username == body.gateway_id)).first() is not None:
                 raise Conflict(f"gateway id {body.gateway_id!r} is taken by a user account")
+            if body.gateway_id == self.hub_account[0]:
+                raise Conflict(f"gateway id {body.gateway_id!r} is the hub's own broker account")
             gateway = Gateway(
                 gateway_id=body.gateway_id,
                 name=body.name,
@@ -178,13 +182,14 @@ class Registry:
             return gateway_public(self._gateway(session, gateway_id))
 
     def write_broker_auth(self) -> None:
+        """Rewrite the broker's password file and ACL: the hub's account and every active gateway's."""
         with self.db.session() as session:
             accounts = {
                 g.gateway_id: g.mqtt_password_hash
                 for g in session.scalars(select(Gateway))
                 if g.mqtt_password_hash and not g.retired
             }
-        write_broker_auth(self.auth_dir, accounts)
+        write_broker_auth(self.auth_dir, accounts, self.hub_account)
 
     # -- cameras ------------------------------------------------------------------------------------
 

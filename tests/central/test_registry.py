@@ -3,6 +3,8 @@ edge's own config model with the stream URL sealed, sensors, and the gateway con
 
 from __future__ import annotations
 
+import queue
+import signal
 import sqlite3
 import subprocess
 import time
@@ -44,18 +46,39 @@ def test_gateway_credentials_are_shown_once(api, world):
     assert again.json()["detail"] == "gateway 'gw-9' is already registered"
 
 
-def test_broker_auth_files_list_live_gateways(api, world):
+def test_broker_auth_files_list_the_hub_and_live_gateways(api, world):
     folder = api.hub.settings.data_dir / "mosquitto"
-    passwd = (folder / "passwd").read_text()
-    assert passwd.startswith("gw-1:$7$101$")
-    assert "pattern readwrite gridwatch/%u/#" in (folder / "acl").read_text()
+    users = [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()]
+    assert users == ["gridwatch", "gw-1"]  # the hub's own account (its MQTT user) and the gateway's
+    acl = (folder / "acl").read_text()
+    assert "user gridwatch\ntopic read gridwatch/#" in acl and "pattern readwrite gridwatch/%u/#" in acl
     api.client.delete("/api/v1/gateways/gw-1", headers=api.as_("inst"))
-    assert (folder / "passwd").read_text() == ""
+    assert [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()] == ["gridwatch"]
+    taken = api.client.post("/api/v1/gateways", json={"gateway_id": "gridwatch"}, headers=api.as_("inst"))
+    assert taken.status_code == 409 and "hub's own broker account" in taken.json()["detail"]
+
+
+def _connected(settings: MqttSettings) -> MqttClient:
+    client = MqttClient(settings)
+    deadline = time.monotonic() + 10
+    while True:  # until Mosquitto listens
+        try:
+            client.connect(timeout_s=5)
+            return client
+        except TransportError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 @pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto is not installed")
-def test_generated_broker_credentials_work_on_a_real_mosquitto(api, world, tmp_path):
+def test_generated_broker_files_run_a_real_mosquitto(api, world, tmp_path):
+    """The hub's passwd and acl as a broker's only auth: the hub reads every gateway, a gateway writes only its
+    own subtree, wrong passwords and retired gateways are refused (after the broker reloads the files)."""
     passwd = api.hub.settings.data_dir / "mosquitto" / "passwd"
+    inst = api.as_("inst")
+    other = api.client.post("/api/v1/gateways", json={"gateway_id": "gw-2", "area_code": "g1"}, headers=inst)
+    assert other.status_code == 201, other.text
     port = free_port()
     conf = tmp_path / "gw.conf"
     conf.write_text(
@@ -63,22 +86,31 @@ def test_generated_broker_credentials_work_on_a_real_mosquitto(api, world, tmp_p
         f"acl_file {passwd.parent / 'acl'}\nuser root\n"
     )
     proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
+    clients: list[MqttClient] = []
     try:
-        good = MqttClient(MqttSettings(port=port, username="gw-1", password=world["gateway_password"]))
-        deadline = time.monotonic() + 10
-        while True:  # until Mosquitto listens
-            try:
-                good.connect(timeout_s=5)
-                break
-            except TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        good.close()
-        bad = MqttClient(MqttSettings(port=port, username="gw-1", password="wrong-password"))
+        hub = _connected(MqttSettings(port=port))  # the hub's development account, from the generated file
+        clients.append(hub)
+        inbox: queue.Queue[str] = queue.Queue()
+        hub.subscribe(topics.all_events(), lambda m: inbox.put(m.topic))
+        time.sleep(0.3)
+        gw1 = _connected(MqttSettings(port=port, username="gw-1", password=world["gateway_password"]))
+        clients.append(gw1)
+        assert gw1.publish(topics.events("gw-2", "camera"), b"forged", wait_s=5)  # acked, but dropped by the ACL
+        assert gw1.publish(topics.events("gw-1", "camera"), b"own", wait_s=5)
+        assert inbox.get(timeout=5) == "gridwatch/gw-1/events/camera"
+        time.sleep(0.3)
+        assert inbox.empty(), "a gateway's message on another gateway's prefix reached the hub"
         with pytest.raises(TransportError, match="refused"):
-            bad.connect(timeout_s=5)
+            MqttClient(MqttSettings(port=port, username="gw-1", password="wrong-password")).connect(timeout_s=5)
+        gw2 = other.json()
+        assert api.client.delete("/api/v1/gateways/gw-2", headers=inst).status_code == 200
+        proc.send_signal(signal.SIGHUP)  # Mosquitto rereads its password file and ACL
+        time.sleep(0.5)
+        with pytest.raises(TransportError, match="refused"):
+            MqttClient(MqttSettings(port=port, username="gw-2", password=gw2["mqtt_password"])).connect(timeout_s=5)
     finally:
+        for client in clients:
+            client.close()
         proc.terminate()
         proc.wait()
 
