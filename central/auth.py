@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import jwt
 from pwdlib import PasswordHash
@@ -39,11 +40,14 @@ class Passwords:
 
 @dataclass(frozen=True, slots=True)
 class Principal:
-    """Who is calling: from a verified token."""
+    """Who is calling: from a verified token (with that token's id and times, for revocation)."""
 
     user_id: int
     username: str
     role: Role
+    token_id: str | None = None
+    issued_at: datetime | None = None
+    expires_at: datetime | None = None
 
 
 class TokenIssuer:
@@ -56,7 +60,8 @@ class TokenIssuer:
             "sub": str(principal.user_id),
             "name": principal.username,
             "role": principal.role.value,
-            "iat": int(now.timestamp()),
+            "jti": uuid.uuid4().hex,
+            "iat": round(now.timestamp(), 3),  # milliseconds: "signed out everywhere" at t spares later tokens
             "exp": int((now + timedelta(seconds=self.ttl_s)).timestamp()),
         }
         return jwt.encode(claims, self._secret, algorithm="HS256")
@@ -74,7 +79,12 @@ class TokenIssuer:
             raise AuthError(f"token is not a valid hub token: {exc}") from exc
         try:
             return Principal(
-                user_id=int(claims["sub"]), username=str(claims["name"]), role=Role(claims["role"])
+                user_id=int(claims["sub"]),
+                username=str(claims["name"]),
+                role=Role(claims["role"]),
+                token_id=str(claims["jti"]) if "jti" in claims else None,
+                issued_at=datetime.fromtimestamp(float(claims["iat"]), UTC) if "iat" in claims else None,
+                expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
             )
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, TypeError, OverflowError, OSError) as exc:
             raise AuthError("token claims are incomplete: expected sub, name and a known role") from exc

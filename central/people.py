@@ -5,16 +5,25 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from central.auth import AuthError, Passwords, Principal, TokenIssuer
 from central.clock import Clock
 from central.db.engine import Database
-from central.db.models import Area, Shift, User
-from central.errors import Conflict, Invalid, NotFound
-from central.schemas import AreaCreate, AreaPublic, ShiftCreate, ShiftPublic, UserCreate, UserPublic
+from central.db.models import Area, RevokedToken, Shift, User
+from central.errors import Conflict, Forbidden, Invalid, NotFound
+from central.schemas import (
+    AreaCreate,
+    AreaPublic,
+    PasswordChange,
+    ShiftCreate,
+    ShiftPublic,
+    UserCreate,
+    UserPublic,
+    UserUpdate,
+)
 from central.states import AREA_PARENT, AreaLevel, Role
 
 log = logging.getLogger(__name__)
@@ -162,8 +171,66 @@ class People:
         return self.tokens.issue(principal, datetime.now(UTC))
 
     def check_active(self, principal: Principal) -> None:
-        """A token of a deleted or deactivated account is refused even before it expires."""
+        """A token of a deleted or deactivated account, a signed-out token, or one issued before the account's
+        password changed (or it signed out everywhere) is refused even before it expires."""
         with self.db.session() as session:
             user = session.get(User, principal.user_id)
             if user is None or not user.active or user.username != principal.username:
                 raise AuthError("token belongs to an account that no longer exists or is disabled")
+            cutoff = user.tokens_not_before
+            if cutoff is not None and (principal.issued_at is None or principal.issued_at < cutoff):
+                raise AuthError("token was revoked (password changed or signed out everywhere): sign in again")
+            if principal.token_id is not None and session.get(RevokedToken, principal.token_id) is not None:
+                raise AuthError("token was revoked (signed out): sign in again")
+
+    def sign_out(self, principal: Principal, everywhere: bool) -> None:
+        """Revoke the caller's token, or every token of the account issued until now."""
+        now = datetime.now(UTC)  # token times are wall-clock times (see sign_in)
+        with self.db.session() as session:
+            session.execute(delete(RevokedToken).where(RevokedToken.expires_at < now))  # expired anyway
+            if everywhere or principal.token_id is None:  # a token without an id can only go with all of them
+                self._end_sessions(session, principal.user_id, now)
+                return
+            session.add(
+                RevokedToken(
+                    token_id=principal.token_id,
+                    user_id=principal.user_id,
+                    expires_at=principal.expires_at or now,
+                    revoked_at=now,
+                )
+            )
+
+    def change_password(self, principal: Principal, body: PasswordChange) -> None:
+        """The caller's own password; every token of the account issued so far stops working."""
+        if principal.role is Role.GATEWAY:
+            raise Forbidden("a gateway's password is also its MQTT password: an installer re-registers the gateway")
+        with self.db.session() as session:
+            user = session.get(User, principal.user_id)
+            if user is None or not self.passwords.verify(body.current_password.get_secret_value(), user.password_hash):
+                raise Forbidden("current_password is wrong")
+            user.password_hash = self.passwords.hash(body.new_password.get_secret_value())
+            self._end_sessions(session, user.id, datetime.now(UTC))
+
+    def update_user(self, user_id: int, body: UserUpdate) -> UserPublic:
+        """Admin: enable or disable an account, rename it, or set its password (the last two end its sessions)."""
+        with self.db.session() as session:
+            user = session.get(User, user_id)
+            if user is None:
+                raise NotFound(f"no user with id {user_id}")
+            if user.role == Role.GATEWAY.value:
+                raise Conflict(f"user {user.username!r} is a gateway account: manage it at /api/v1/gateways")
+            if body.display_name is not None:
+                user.display_name = body.display_name
+            if body.password is not None:
+                user.password_hash = self.passwords.hash(body.password.get_secret_value())
+            if body.active is not None:
+                user.active = body.active
+            if body.password is not None or body.active is False:
+                self._end_sessions(session, user.id, datetime.now(UTC))
+            return _user_public(user)
+
+    @staticmethod
+    def _end_sessions(session: Session, user_id: int, now: datetime) -> None:
+        user = session.get(User, user_id)
+        if user is not None:
+            user.tokens_not_before = now

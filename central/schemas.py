@@ -49,6 +49,19 @@ class UserCreate(_In):
     )
 
 
+class UserUpdate(_In):
+    """What an admin changes on an account; disabling it or setting a password ends its sessions."""
+
+    active: bool | None = None
+    display_name: str | None = Field(None, max_length=200)
+    password: SecretStr | None = Field(None, min_length=8, max_length=128)
+
+
+class PasswordChange(_In):
+    current_password: SecretStr = Field(max_length=128)
+    new_password: SecretStr = Field(min_length=8, max_length=128)
+
+
 class UserPublic(_Out):
     id: int
     username: str

@@ -1,14 +1,16 @@
-"""Signing in: POST /api/v1/auth/token (OAuth2 password form) and GET /api/v1/auth/me."""
+"""Signing in and out: POST /api/v1/auth/token (OAuth2 password form), GET /api/v1/auth/me, POST
+/api/v1/auth/logout (this token, or every token of the account), POST /api/v1/auth/password."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
 from central.api.deps import CurrentUser, HubDep
+from central.schemas import PasswordChange
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -33,3 +35,23 @@ def token(hub: HubDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) ->
 @router.get("/me", response_model=Me)
 def me(principal: CurrentUser) -> Me:
     return Me(user_id=principal.user_id, username=principal.username, role=principal.role.value)
+
+
+@router.post("/logout", status_code=204, response_class=Response, responses={401: {"description": "not signed in"}})
+def logout(hub: HubDep, principal: CurrentUser, everywhere: bool = False) -> Response:
+    """Revoke this token at once (it would otherwise live until it expires); ``everywhere=true`` revokes every
+    token of the account issued until now, on every device."""
+    hub.people.sign_out(principal, everywhere)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/password",
+    status_code=204,
+    response_class=Response,
+    responses={403: {"description": "current password wrong, or a gateway account"}},
+)
+def change_password(hub: HubDep, principal: CurrentUser, body: PasswordChange) -> Response:
+    """Change your own password; every token of the account, this one included, stops working: sign in again."""
+    hub.people.change_password(principal, body)
+    return Response(status_code=204)

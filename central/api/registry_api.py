@@ -26,6 +26,7 @@ from central.schemas import (
     ShiftPublic,
     UserCreate,
     UserPublic,
+    UserUpdate,
 )
 from central.states import Role
 from gridwatch.contracts.messages import GatewayConfig
@@ -63,6 +64,13 @@ def areas_geojson(hub: HubDep, who: CurrentUser) -> dict[str, Any]:
 @router.post("/users", response_model=UserPublic, status_code=201, responses=_NF)
 def create_user(hub: HubDep, who: Admin, body: UserCreate) -> UserPublic:
     return hub.people.create_user(body)
+
+
+@router.patch("/users/{user_id}", response_model=UserPublic, responses=_NF)
+def update_user(hub: HubDep, who: Admin, user_id: IdPath, body: UserUpdate) -> UserPublic:
+    """Enable or disable an account, rename it, or set its password; disabling or a new password ends every
+    session of the account at once."""
+    return hub.people.update_user(user_id, body)
 
 
 @router.get("/users", response_model=list[UserPublic])

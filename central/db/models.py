@@ -68,6 +68,18 @@ class User(Base):
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     last_assigned_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # Tokens issued before this instant are refused (password changed, signed out everywhere, disabled).
+    tokens_not_before: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class RevokedToken(Base):
+    """A signed-out bearer token (its JWT id), kept until the token would have expired anyway."""
+
+    __tablename__ = "revoked_tokens"
+    token_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    revoked_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Shift(Base):

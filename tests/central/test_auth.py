@@ -8,7 +8,7 @@ import jwt
 import pytest
 
 from gridwatch.contracts.messages import AlertType
-from tests.central.hubkit import event
+from tests.central.hubkit import PASSWORD, event
 
 SECRET = "test-secret-" + "x" * 40
 
@@ -171,3 +171,86 @@ def test_retired_gateway_loses_its_token_and_its_events(api, world):
     refused = api.post_event(event("cam-1"))
     assert refused.status_code == 403
     assert refused.json()["detail"] == "gateway 'gw-1' is retired"
+
+
+# -- signing out, password changes, disabled accounts -------------------------------------------------------
+
+
+def _sign_in(api, username: str, password: str = PASSWORD) -> dict[str, str]:
+    answer = api.client.post("/api/v1/auth/token", data={"username": username, "password": password})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def _me(api, headers: dict[str, str]):
+    return api.client.get("/api/v1/auth/me", headers=headers)
+
+
+def test_logout_revokes_only_that_token(api, world):
+    phone, desk = _sign_in(api, "op"), _sign_in(api, "op")
+    assert api.client.post("/api/v1/auth/logout", headers=phone).status_code == 204
+    refused = _me(api, phone)
+    assert refused.status_code == 401
+    assert refused.json()["detail"] == "token was revoked (signed out): sign in again"
+    assert _me(api, desk).status_code == 200
+    assert api.client.post("/api/v1/auth/logout", headers=phone).status_code == 401  # not twice
+    assert _me(api, _sign_in(api, "op")).status_code == 200
+
+
+def test_logout_everywhere_revokes_every_earlier_token_of_the_account(api, world):
+    phone, desk, other = _sign_in(api, "op"), _sign_in(api, "op"), _sign_in(api, "inst")
+    assert api.client.post("/api/v1/auth/logout", params={"everywhere": "true"}, headers=desk).status_code == 204
+    for headers in (phone, desk):
+        answer = _me(api, headers)
+        assert answer.status_code == 401
+        assert "password changed or signed out everywhere" in answer.json()["detail"]
+    assert _me(api, other).status_code == 200  # another account keeps its session
+    assert _me(api, _sign_in(api, "op")).status_code == 200  # signing in again works
+
+
+def test_changing_the_password_ends_every_session(api, world):
+    old = _sign_in(api, "w1")
+    wrong = api.client.post(
+        "/api/v1/auth/password", headers=old, json={"current_password": "not-it-at-all", "new_password": "x" * 12}
+    )
+    assert wrong.status_code == 403 and wrong.json()["detail"] == "current_password is wrong"
+    short = api.client.post(
+        "/api/v1/auth/password", headers=old, json={"current_password": PASSWORD, "new_password": "short"}
+    )
+    assert short.status_code == 422
+    changed = api.client.post(
+        "/api/v1/auth/password", headers=old, json={"current_password": PASSWORD, "new_password": "new-secret-42"}
+    )
+    assert changed.status_code == 204
+    assert _me(api, old).status_code == 401
+    assert api.client.post("/api/v1/auth/token", data={"username": "w1", "password": PASSWORD}).status_code == 401
+    assert _me(api, _sign_in(api, "w1", "new-secret-42")).status_code == 200
+
+
+def test_a_gateway_cannot_change_its_password_here(api, world):
+    headers = api.as_("gw-1", world["gateway_password"])
+    body = {"current_password": world["gateway_password"], "new_password": "new-secret-42"}
+    answer = api.client.post("/api/v1/auth/password", headers=headers, json=body)
+    assert answer.status_code == 403
+    assert "also its MQTT password" in answer.json()["detail"]
+
+
+def test_admin_disables_and_enables_an_account(api, world):
+    users = {u["username"]: u["id"] for u in api.client.get("/api/v1/users", headers=api.as_("op")).json()}
+    session = _sign_in(api, "w1")
+    not_admin = api.client.patch(f"/api/v1/users/{users['w1']}", headers=api.as_("op"), json={"active": False})
+    assert not_admin.status_code == 403
+    disabled = api.client.patch(f"/api/v1/users/{users['w1']}", headers=api.as_("admin"), json={"active": False})
+    assert disabled.status_code == 200 and disabled.json()["active"] is False
+    assert _me(api, session).status_code == 401
+    assert api.client.post("/api/v1/auth/token", data={"username": "w1", "password": PASSWORD}).status_code == 401
+    enabled = api.client.patch(
+        f"/api/v1/users/{users['w1']}", headers=api.as_("admin"), json={"active": True, "password": "reset-pass-1"}
+    )
+    assert enabled.status_code == 200 and enabled.json()["active"] is True
+    assert _me(api, session).status_code == 401  # the old session stays ended
+    assert _me(api, _sign_in(api, "w1", "reset-pass-1")).status_code == 200
+    gateway = api.client.patch(f"/api/v1/users/{users['gw-1']}", headers=api.as_("admin"), json={"active": False})
+    assert gateway.status_code == 409 and "/api/v1/gateways" in gateway.json()["detail"]
+    missing = api.client.patch("/api/v1/users/999999", headers=api.as_("admin"), json={"active": False})
+    assert missing.status_code == 404

@@ -50,8 +50,14 @@ def test_wrong_password_is_refused_next_to_the_form(browser: Any, stack: HubStac
 
 def test_expired_session_and_sign_out_go_back_to_login(console: Any) -> None:
     page = console("olivia", expect_path="/ui/operator")
+    bearer = page.evaluate("() => JSON.parse(sessionStorage.getItem('gw.session')).token")
+    me = page.request.get(f"{page.url.split('/ui/')[0]}/api/v1/auth/me", headers={"Authorization": f"Bearer {bearer}"})
+    assert me.status == 200
     page.locator("#logout").click()
     page.wait_for_url("**/ui/login?reason=signed_out")
+    # Signing out revoked the token on the hub: a copy of it no longer works either.
+    me = page.request.get(f"{page.url.split('/ui/')[0]}/api/v1/auth/me", headers={"Authorization": f"Bearer {bearer}"})
+    assert me.status == 401
     expect(page.locator("#login-notice")).to_have_text("You are signed out.")
     page.goto(page.url.replace("/ui/login?reason=signed_out", "/ui/operator"))
     page.wait_for_url("**/ui/login**")

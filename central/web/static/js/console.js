@@ -8,6 +8,6 @@ export async function startConsole(name) {
   if (!who) return null;
   bindLanguageSwitch(document.getElementById("lang"));
   document.getElementById("who").textContent = `${who.username} (${who.role})`;
-  document.getElementById("logout").addEventListener("click", () => session.end("signed_out"));
+  document.getElementById("logout").addEventListener("click", () => session.signOut());
   return who;
 }

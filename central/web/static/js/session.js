@@ -48,6 +48,20 @@ export function end(reason) {
   window.location.assign(`/ui/login${query}`);
 }
 
+// Sign out: the hub revokes the token (so a copy of it stops working too), then back to login. The page
+// leaves even when the hub cannot be reached: the token is dropped here either way.
+export async function signOut() {
+  const bearer = token();
+  if (bearer) {
+    try {
+      await fetch("/api/v1/auth/logout", { method: "POST", headers: { Authorization: `Bearer ${bearer}` } });
+    } catch {
+      // offline: the token still expires on its own
+    }
+  }
+  end("signed_out");
+}
+
 // Each console calls this first: no session -> login; a role that belongs elsewhere -> its own console.
 export function require(consoleName) {
   const session = current();
