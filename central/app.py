@@ -52,6 +52,7 @@ def create_app(
         lifespan=lifespan,
         description="Alert ingest, grid cases with the closed loop, dispatch and escalation, live "
         "feed, registry. Sign in at POST /api/v1/auth/token, then send the bearer token.",
+        openapi_url="/openapi.json" if settings.api_docs else None,
     )
     app.state.hub = hub
     routers = (

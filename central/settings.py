@@ -142,6 +142,9 @@ class HubSettings(BaseModel):
     cases: CaseSettings = Field(default_factory=CaseSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     metrics_public: bool = Field(False, description="serve /metrics without a token (for a scraper)")
+    api_docs: bool = Field(
+        True, description="serve the OpenAPI schema and /docs (public: schema only, no data); off hides both"
+    )
 
     @property
     def db_url(self) -> str:
@@ -161,6 +164,7 @@ class HubSettings(BaseModel):
             "database_url": "GRIDWATCH_DATABASE_URL",
             "jwt_secret": "GRIDWATCH_JWT_SECRET",
             "admin_password": "GRIDWATCH_ADMIN_PASSWORD",
+            "api_docs": "GRIDWATCH_API_DOCS",
         }
         values: dict[str, object] = {f: os.environ[n] for f, n in env.items() if n in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -254,3 +254,13 @@ def test_admin_disables_and_enables_an_account(api, world):
     assert gateway.status_code == 409 and "/api/v1/gateways" in gateway.json()["detail"]
     missing = api.client.patch("/api/v1/users/999999", headers=api.as_("admin"), json={"active": False})
     assert missing.status_code == 404
+
+
+def test_api_docs_are_public_unless_turned_off(make_api):
+    api = make_api()
+    assert api.client.get("/openapi.json").json()["info"]["title"] == "gridwatch hub"
+    assert api.client.get("/docs").status_code == 200
+    hidden = make_api(api_docs=False)
+    assert hidden.client.get("/openapi.json").status_code == 404
+    assert hidden.client.get("/docs").status_code == 404
+    assert hidden.client.get("/health").status_code == 200
