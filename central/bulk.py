@@ -15,10 +15,26 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import JSON, ColumnElement, String, Table, bindparam, cast, column, func, insert, select, text, update
+from sqlalchemy import (
+    JSON,
+    TIMESTAMP,
+    ColumnElement,
+    String,
+    Table,
+    bindparam,
+    cast,
+    column,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Dialect, Row
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeEngine
+
+from central.db.models import UtcDateTime
 
 Fields = Mapping[str, ColumnElement[Any]]
 _IN_LIST = 500  # values per IN (...) list where there is no JSON parameter
@@ -54,11 +70,15 @@ def insert_rows(
     names = list(rows[0])
     quote = dialect.identifier_preparer.quote
     listed = ", ".join(quote(n) for n in names)
-    record = ", ".join(f"{quote(n)} {table.c[n].type.compile(dialect=dialect)}" for n in names)
+    times = {n for n in names if isinstance(table.c[n].type, UtcDateTime)}
+    record = ", ".join(
+        f"{quote(n)} {'TIMESTAMPTZ' if n in times else table.c[n].type.compile(dialect=dialect)}" for n in names
+    )
+    selected = ", ".join(f"{quote(n)} AT TIME ZONE 'UTC'" if n in times else quote(n) for n in names)
     # Ids come from the sequence in ORDINALITY order, so they follow the order of ``rows`` (feed readers
     # rely on a case's "created" item preceding its "dispatched" one).
     sql = (
-        f"INSERT INTO {quote(table.name)} ({listed}) SELECT {listed} "
+        f"INSERT INTO {quote(table.name)} ({listed}) SELECT {selected} "
         f"FROM ROWS FROM (json_to_recordset(CAST(:rows AS json)) AS ({record})) "
         f"WITH ORDINALITY AS t({listed}, row_order) "
         "ORDER BY row_order"
@@ -90,22 +110,34 @@ def update_rows(
         statement = update(table).where(table.c[key] == fields[key]).values(dict(values(fields)))
         session.execute(statement, [{f"row_{name}": value for name, value in row.items()} for row in rows])
         return
+    record_types = {n: TIMESTAMP(timezone=True) if isinstance(t, UtcDateTime) else t for n, t in types.items()}
     source = (
         func.json_to_recordset(cast(bindparam("rows", type_=String), JSON))
-        .table_valued(*(column(name, type_) for name, type_ in types.items()))
+        .table_valued(*(column(name, type_) for name, type_ in record_types.items()))
         .render_derived(name="incoming", with_types=True)
     )
-    statement = update(table).where(table.c[key] == source.c[key]).values(dict(values(source.c)))
+    fields = {
+        name: func.timezone("UTC", source.c[name]) if isinstance(type_, UtcDateTime) else source.c[name]
+        for name, type_ in types.items()
+    }
+    statement = update(table).where(table.c[key] == fields[key]).values(dict(values(fields)))
     session.execute(statement, {"rows": _document(types, rows, dialect)})
 
 
 def _document(types: Mapping[str, TypeEngine[Any]], rows: Sequence[dict[str, Any]], dialect: Dialect) -> str:
     """The rows as one JSON array of objects, each value bound as its column type would bind it (a textual
-    statement skips SQLAlchemy's own bind processing: UTC conversion of times, for one)."""
+    statement skips SQLAlchemy's own bind processing). Times stay as they are, with their UTC offset (the
+    statement reads them as ``timestamptz`` and converts them to UTC), once checked to carry one."""
     processors: dict[str, Callable[[Any], Any]] = {}
+    times = [name for name, column_type in types.items() if isinstance(column_type, UtcDateTime)]
+    for row in rows:
+        for name in times:
+            value = row[name]
+            if value is not None and value.utcoffset() is None:
+                raise ValueError(f"naive datetime {value!r}: the hub stores only timezone-aware UTC times")
     for name, column_type in types.items():
-        if isinstance(column_type, JSON):
-            continue  # stays a JSON value inside the document
+        if isinstance(column_type, JSON | UtcDateTime):
+            continue  # a JSON value inside the document, or a time handled above
         process = column_type.dialect_impl(dialect).bind_processor(dialect)
         if process is not None:
             processors[name] = process

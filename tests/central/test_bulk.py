@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from central import bulk
 from central.db.engine import Database
@@ -46,11 +46,18 @@ def test_ids_follow_row_order_and_returning_names_each_row(db, count):
     assert sorted(stored) == sorted(tuple(r) for r in returned)
 
 
+def _local_session_zone(session) -> None:
+    """A PostgreSQL session in another time zone: what is stored must not depend on it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET TIME ZONE 'America/New_York'"))
+
+
 def test_values_round_trip_through_their_column_types(db):
     """Times in any zone are stored as the same instant; JSON keeps nesting, unicode and nulls."""
     east = timezone(timedelta(hours=8))
     data = {"note": "井盖 open \"quoted\" \\ back", "nested": {"list": [1, 2.5, None, True]}}
     with db.session() as session:
+        _local_session_zone(session)
         row = _item(0, datetime(2026, 3, 1, 8, tzinfo=east), data)
         assert bulk.insert_rows(session, FeedEvent.__table__, [row]) == []
     with db.session() as session:
@@ -78,6 +85,7 @@ def test_update_rows_sets_each_row_by_key_and_may_build_on_stored_values(db):
     ]
     types = {"id": table.c.id.type, "suffix": table.c.kind.type, "at": table.c.at.type}
     with db.session() as session:
+        _local_session_zone(session)
         bulk.update_rows(
             session, table, "id", types, changes, lambda new: {"kind": table.c.kind + new["suffix"], "at": new["at"]}
         )
