@@ -186,8 +186,11 @@ class BatchWriter:
         keys = sorted({_key(e) for e in events})
         open_cases: dict[str, Any] = {}
         for condition in bulk.one_of(session, _CASES.c.open_key, keys):
-            for row in session.execute(select(_CASES).where(condition)):
-                open_cases[row.open_key] = SimpleNamespace(**row._mapping)
+            result = session.execute(select(_CASES).where(condition))
+            names = list(result.keys())  # once: a row's own mapping builds its key view each time
+            for row in result:
+                case_row = SimpleNamespace(**dict(zip(names, row, strict=True)))
+                open_cases[case_row.open_key] = case_row
         missing = [k for k in keys if k not in open_cases]
         since = now - timedelta(seconds=self.reopen_window_s)
         closed: set[str] = set()
