@@ -4,6 +4,7 @@ registered gateway and the hub's own account (so a broker pointed at these files
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from gridwatch.contracts import topics
@@ -34,7 +35,9 @@ def write_broker_auth(folder: Path, gateways: dict[str, str], hub: tuple[str, st
 
 
 def _atomic(path: Path, text: str, mode: int) -> None:
-    tmp = path.with_suffix(".tmp")
+    """Replace ``path`` in one step; the temporary name is this writer's own (hub processes may share a data
+    folder and write at the same moment)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(text)

@@ -14,17 +14,24 @@ from central.errors import HubError
 
 
 def load_or_create(path: Path, make: callable) -> str:  # type: ignore[valid-type]
-    """Read the secret in ``path``, or create it (mode 0600) on first start."""
-    if path.exists():
-        value = path.read_text(encoding="ascii").strip()
-        if not value:
-            raise HubError(f"secret file {path} is empty: delete it to generate a new one")
-        return value
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(value + "\n")
+    """Read the secret in ``path``, or create it (mode 0600) on first start. Hub processes sharing a data
+    folder may start together: the file appears whole (written aside, then hard-linked into place, which
+    fails if another process got there first) and the loser reads the winner's."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(make() + "\n")
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another process created it meanwhile: use theirs
+        finally:
+            tmp.unlink()
+    value = path.read_text(encoding="ascii").strip()
+    if not value:
+        raise HubError(f"secret file {path} is empty: delete it to generate a new one")
     return value
 
 
