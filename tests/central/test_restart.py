@@ -110,3 +110,87 @@ def test_kill_mid_ingest_then_restart_loses_and_duplicates_nothing(mosquitto_bro
         publisher.close()
         hub.terminate()
         hub.wait(timeout=30)
+
+
+class _Worker:
+    """`gridwatch hub --ingest-only --worker-name NAME` as a process, its log read in the background."""
+
+    def __init__(self, name: str, data_dir: Path, broker, database_url: str) -> None:
+        env = {
+            **os.environ,
+            "GRIDWATCH_MQTT_HOST": broker.host,
+            "GRIDWATCH_MQTT_PORT": str(broker.port),
+            "GRIDWATCH_ADMIN_PASSWORD": "admin-password-1",
+        }
+        command = [sys.executable, "-c", "from gridwatch.cli.main import main; main()", "hub", "--ingest-only"]
+        command += ["--worker-name", name, "--data-dir", str(data_dir), "--database-url", database_url]
+        command += ["--auto-register"]
+        self.process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        self.log: list[str] = []
+        self.connected = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
+        if not self.connected.wait(60):
+            self.process.kill()
+            raise AssertionError(f"ingest worker {name} did not connect: {''.join(self.log)[-2000:]}")
+
+    def _read(self) -> None:
+        assert self.process.stderr is not None
+        for raw in self.process.stderr:
+            line = raw.decode(errors="replace")
+            self.log.append(line)
+            if "MQTT connected" in line:
+                self.connected.set()
+
+
+def _pg_counts(url: str) -> tuple[int, int, int, int]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        alerts, distinct = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM alerts").fetchone()
+        cases, occurrences = conn.execute("SELECT count(*), coalesce(sum(occurrences), 0) FROM cases").fetchone()
+    return alerts, distinct, cases, occurrences
+
+
+def test_a_killed_ingest_worker_restarted_under_its_name_loses_and_duplicates_nothing(mosquitto_broker, tmp_path):
+    """PostgreSQL, two `--ingest-only` workers in the shared group: SIGKILL one mid-ingest, start it again
+    under the same name; its unacknowledged share comes back from its persistent session, and repeats of one
+    case written by both workers all count."""
+    from tests.central.pg import postgres_url
+
+    url = postgres_url()
+    data_dir = tmp_path / "var"
+    workers = [_Worker(f"ingest-{n}", data_dir, mosquitto_broker, url) for n in (1, 2)]
+    time.sleep(0.5)  # both subscriptions in place before the first message
+    publisher = MqttClient(MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port))
+    publisher.connect()
+    events = [event(f"cam-{i % SOURCES}", gateway_id="gw-restart") for i in range(TOTAL)]
+    acked: list[bool] = []
+
+    def publish_all() -> None:
+        for ev in events:
+            acked.append(publisher.publish(topics.events("gw-restart", "camera"), encode(ev), wait_s=10))
+            time.sleep(0.002)
+
+    sender = threading.Thread(target=publish_all)
+    sender.start()
+    try:
+        deadline = time.monotonic() + 60
+        while _pg_counts(url)[0] < TOTAL // 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        workers[0].process.send_signal(signal.SIGKILL)
+        workers[0].process.wait()
+        assert 0 < _pg_counts(url)[0] < TOTAL
+        time.sleep(0.5)  # the broker keeps queuing the killed worker's share for its session
+        workers[0] = _Worker("ingest-1", data_dir, mosquitto_broker, url)
+        sender.join(timeout=120)
+        assert all(acked) and len(acked) == TOTAL
+        deadline = time.monotonic() + 60
+        while _pg_counts(url)[0] < TOTAL and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)  # anything duplicated would land now
+        assert _pg_counts(url) == (TOTAL, TOTAL, SOURCES, TOTAL)
+    finally:
+        publisher.close()
+        for worker in workers:
+            worker.process.terminate()
+            worker.process.wait(timeout=30)
