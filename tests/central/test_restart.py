@@ -62,6 +62,25 @@ def _start_hub(data_dir: Path, broker, http_port: int) -> subprocess.Popen[bytes
     raise AssertionError("hub did not become healthy")
 
 
+def _publishing(publisher: MqttClient, events: list, acked: list[bool]) -> threading.Thread:
+    """Publish ``events`` at about 500/s from a background thread, noting each broker acknowledgement."""
+
+    def publish_all() -> None:
+        for ev in events:
+            acked.append(publisher.publish(topics.events("gw-restart", "camera"), encode(ev), wait_s=10))
+            time.sleep(0.002)
+
+    sender = threading.Thread(target=publish_all)
+    sender.start()
+    return sender
+
+
+def _wait_for(stored, at_least: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
+    while stored() < at_least and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
 def _counts(db: Path) -> tuple[int, int, int, int]:
     with sqlite3.connect(db, timeout=30) as conn:
         alerts, distinct = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM alerts").fetchone()
@@ -79,20 +98,10 @@ def test_kill_mid_ingest_then_restart_loses_and_duplicates_nothing(mosquitto_bro
     publisher = MqttClient(MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port))
     publisher.connect()
     events = [event(f"cam-{i % SOURCES}", gateway_id="gw-restart") for i in range(TOTAL)]
-    acked = []
-
-    def publish_all() -> None:
-        for ev in events:
-            ok = publisher.publish(topics.events("gw-restart", "camera"), encode(ev), wait_s=10)
-            acked.append(ok)
-            time.sleep(0.002)
-
-    sender = threading.Thread(target=publish_all)
-    sender.start()
+    acked: list[bool] = []
+    sender = _publishing(publisher, events, acked)
     try:
-        deadline = time.monotonic() + 60
-        while _counts(db)[0] < TOTAL // 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: _counts(db)[0], TOTAL // 4)
         hub.send_signal(signal.SIGKILL)  # no shutdown hooks, no drain: the hard case
         hub.wait()
         killed_at = _counts(db)[0]
@@ -101,9 +110,7 @@ def test_kill_mid_ingest_then_restart_loses_and_duplicates_nothing(mosquitto_bro
         hub = _start_hub(data_dir, mosquitto_broker, http_port)
         sender.join(timeout=120)
         assert all(acked) and len(acked) == TOTAL
-        deadline = time.monotonic() + 60
-        while _counts(db)[0] < TOTAL and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for(lambda: _counts(db)[0], TOTAL)
         time.sleep(0.5)  # anything duplicated would land now
         assert _counts(db) == (TOTAL, TOTAL, SOURCES, TOTAL)
     finally:
@@ -165,18 +172,9 @@ def test_a_killed_ingest_worker_restarted_under_its_name_loses_and_duplicates_no
     publisher.connect()
     events = [event(f"cam-{i % SOURCES}", gateway_id="gw-restart") for i in range(TOTAL)]
     acked: list[bool] = []
-
-    def publish_all() -> None:
-        for ev in events:
-            acked.append(publisher.publish(topics.events("gw-restart", "camera"), encode(ev), wait_s=10))
-            time.sleep(0.002)
-
-    sender = threading.Thread(target=publish_all)
-    sender.start()
+    sender = _publishing(publisher, events, acked)
     try:
-        deadline = time.monotonic() + 60
-        while _pg_counts(url)[0] < TOTAL // 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
+        _wait_for(lambda: _pg_counts(url)[0], TOTAL // 4)
         workers[0].process.send_signal(signal.SIGKILL)
         workers[0].process.wait()
         assert 0 < _pg_counts(url)[0] < TOTAL
@@ -184,9 +182,7 @@ def test_a_killed_ingest_worker_restarted_under_its_name_loses_and_duplicates_no
         workers[0] = _Worker("ingest-1", data_dir, mosquitto_broker, url)
         sender.join(timeout=120)
         assert all(acked) and len(acked) == TOTAL
-        deadline = time.monotonic() + 60
-        while _pg_counts(url)[0] < TOTAL and time.monotonic() < deadline:
-            time.sleep(0.1)
+        _wait_for(lambda: _pg_counts(url)[0], TOTAL)
         time.sleep(0.5)  # anything duplicated would land now
         assert _pg_counts(url) == (TOTAL, TOTAL, SOURCES, TOTAL)
     finally:
