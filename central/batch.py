@@ -64,9 +64,11 @@ class _Registry:
 
 @dataclass(slots=True)
 class _Repeats:
-    """What the batch adds to one open case: START repeats, the worst severity, the events."""
+    """What the batch adds to one open case: its START repeats and its events. ``case`` is the row as read,
+    updated in memory (occurrences, severity, times) for the case's feed item; the stored row is updated in
+    SQL, so with two ingest processes on one case the item may trail the row by the other's repeats."""
 
-    case: SimpleNamespace  # the case's row as read, updated in memory for its feed item
+    case: SimpleNamespace
     added: int = 0
     event_ids: list[str] = field(default_factory=list)
 

@@ -203,4 +203,3 @@ class Ingestor:
         session.add(row)
         session.flush()
         return row.id
-
