@@ -144,9 +144,13 @@ class CaseService:
             case = self._visible(session, who, case_id, for_update=True)
             state = CaseState(case.state)
             target = check_transition(case.id, state, action)
+            if action is CaseAction.DISPATCH:
+                # Routed by the same rules as the hub's own dispatch, which records and announces it.
+                self.dispatcher.dispatch(session, case, who.username, now, note)
+                return CasePublic.of(case)
             self._record(session, case, who.username, action.value, state, target, note, now)
             self._apply(session, case, action, target, now, score)
-            if action is CaseAction.REGISTER:
+            if action is CaseAction.REGISTER and self.dispatcher.settings.dispatch_on_register:
                 self.dispatcher.dispatch(session, case, who.username, now)
             return CasePublic.of(case)
 

@@ -102,8 +102,9 @@ class Dispatcher:
         self.settings = settings
         self.clock = clock
 
-    def dispatch(self, session: Session, case: Case, actor: str, now: datetime) -> None:
-        """registered -> dispatched: assign a worker on shift, else the grid leader; start the timer."""
+    def dispatch(self, session: Session, case: Case, actor: str, now: datetime, note: str | None = None) -> None:
+        """registered -> dispatched: assign a worker on shift, else the grid leader; start the timer. ``note``
+        (an operator's words) goes into the audit record after the assignment."""
         worker = _worker_on_shift(session, case.area_id, now) if case.area_id is not None else None
         if worker is not None:
             assignee, level = worker, 0
@@ -128,7 +129,7 @@ class Dispatcher:
                 action="dispatch",
                 from_state=from_state,
                 to_state=case.state,
-                note=f"assigned to {who} ({LEVEL_NAMES[level]})",
+                note=f"assigned to {who} ({LEVEL_NAMES[level]})" + (f": {note}" if note else ""),
             )
         )
         feed.append_case(session, "case.dispatched", case, now)

@@ -72,6 +72,11 @@ class CaseSettings(BaseModel):
         frozenset({Priority.RED, Priority.ORANGE, Priority.YELLOW}),
         description="priorities registered and dispatched by the hub at once; others wait for an operator",
     )
+    dispatch_on_register: bool = Field(
+        True,
+        description="an operator's register also dispatches (one step); off: registered cases wait for an "
+        "explicit dispatch, where registering (立案) and dispatching (派遣) are separate duties",
+    )
     sweep_interval_s: float = Field(1.0, gt=0, le=600, description="how often SLA timers are checked")
 
     @model_validator(mode="after")

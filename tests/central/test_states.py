@@ -48,23 +48,28 @@ def test_terminal_states_allow_nothing() -> None:
 
 # -- through the API: build a case in each reachable state, try every action ---------------------------------
 
-# Paths from a freshly reported case (auto-dispatch off) to each state; REGISTERED is transient over the API
-# because registering dispatches at once (covered by the table above).
-PATHS = {
-    CaseState.REPORTED: [],
-    CaseState.REJECTED: [("op", "reject")],
-    CaseState.DISPATCHED: [("op", "register")],
-    CaseState.ACCEPTED: [("op", "register"), ("op", "accept")],
-    CaseState.HANDLED: [("op", "register"), ("op", "accept"), ("op", "handle")],
-    CaseState.CLOSED: [("op", "register"), ("op", "accept"), ("op", "handle"), ("op", "close")],
-}
+def _paths(one_step: bool) -> dict[CaseState, list[tuple[str, str]]]:
+    """Paths from a freshly reported case (auto-dispatch off) to each state. With dispatch_on_register (one
+    step) registering dispatches at once, so REGISTERED is reachable only with two steps."""
+    dispatched = [("op", "register")] if one_step else [("op", "register"), ("op", "dispatch")]
+    paths = {
+        CaseState.REPORTED: [],
+        CaseState.REJECTED: [("op", "reject")],
+        CaseState.DISPATCHED: dispatched,
+        CaseState.ACCEPTED: [*dispatched, ("op", "accept")],
+        CaseState.HANDLED: [*dispatched, ("op", "accept"), ("op", "handle")],
+        CaseState.CLOSED: [*dispatched, ("op", "accept"), ("op", "handle"), ("op", "close")],
+    }
+    if not one_step:
+        paths[CaseState.REGISTERED] = [("op", "register")]
+    return paths
 
 
-def _case_in(api, state: CaseState, alert_type: AlertType) -> int:
+def _case_in(api, paths, state: CaseState, alert_type: AlertType) -> int:
     answer = api.post_event(event("cam-1", alert_type))
     assert answer.status_code == 202, answer.text
     case_id = answer.json()["case_id"]
-    for user, action in PATHS[state]:
+    for user, action in paths[state]:
         r = api.client.post(f"/api/v1/cases/{case_id}/{action}", headers=api.as_(user), json={"note": "why"})
         assert r.status_code == 200, r.text
     assert api.client.get(f"/api/v1/cases/{case_id}", headers=api.as_("op")).json()["state"] == state.value
@@ -72,24 +77,28 @@ def _case_in(api, state: CaseState, alert_type: AlertType) -> int:
 
 
 @pytest.mark.parametrize("database", ["sqlite"])
-def test_every_action_from_every_state_over_the_api(make_api, clock, database) -> None:
-    api = make_api(cases={"auto_dispatch": []})
+@pytest.mark.parametrize("one_step", [True, False], ids=["register-dispatches", "register-then-dispatch"])
+def test_every_action_from_every_state_over_the_api(make_api, clock, database, one_step: bool) -> None:
+    api = make_api(cases={"auto_dispatch": [], "dispatch_on_register": one_step})
     populate(api, clock)
+    paths = _paths(one_step)
     types = iter(t for t in AlertType if "offline" not in t.value)
-    for state in PATHS:
-        probe = _case_in(api, state, next(types))
+    for state in paths:
+        probe = _case_in(api, paths, state, next(types))
         for action in CaseAction:
             user = "op"
             if (state, action) in ALLOWED:
-                case_id = _case_in(api, state, next(types))
+                case_id = _case_in(api, paths, state, next(types))
                 r = api.client.post(
                     f"/api/v1/cases/{case_id}/{action.value}", headers=api.as_(user), json={"note": "because"}
                 )
                 assert r.status_code == 200, (state, action, r.text)
                 expected = ALLOWED[(state, action)]
-                if action is CaseAction.REGISTER:
+                if action is CaseAction.REGISTER and one_step:
                     expected = CaseState.DISPATCHED  # registering routes the case at once
                 assert r.json()["state"] == expected.value
+                if r.json()["state"] == CaseState.DISPATCHED.value:  # routed: someone has it, its timer runs
+                    assert r.json()["assignee_id"] is not None and r.json()["accept_due_at"] is not None
             else:
                 r = api.client.post(
                     f"/api/v1/cases/{probe}/{action.value}", headers=api.as_(user), json={"note": "because"}
@@ -97,3 +106,19 @@ def test_every_action_from_every_state_over_the_api(make_api, clock, database) -
                 assert r.status_code == 409, (state, action, r.text)
                 assert f"is '{state.value}'" in r.json()["detail"]
                 assert "allowed now:" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("database", ["sqlite"])
+def test_an_explicit_dispatch_is_audited_with_the_operators_note(make_api, clock, database) -> None:
+    api = make_api(cases={"auto_dispatch": [], "dispatch_on_register": False})
+    populate(api, clock)
+    case_id = api.post_event(event("cam-1", AlertType.LOITERING)).json()["case_id"]
+    op = api.as_("op")
+    registered = api.client.post(f"/api/v1/cases/{case_id}/register", headers=op, json={})
+    assert registered.json()["state"] == "registered" and registered.json()["assignee_id"] is None
+    dispatched = api.client.post(f"/api/v1/cases/{case_id}/dispatch", headers=op, json={"note": "north gate"})
+    assert dispatched.status_code == 200 and dispatched.json()["state"] == "dispatched"
+    history = api.client.get(f"/api/v1/cases/{case_id}/events", headers=op).json()
+    assert [h["action"] for h in history] == ["report", "register", "dispatch"]
+    assert history[-1]["actor"] == "op" and history[-1]["note"].endswith(": north gate")
+    assert history[-1]["note"].startswith("assigned to w")
