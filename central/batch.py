@@ -89,7 +89,7 @@ class BatchWriter:
         first_index: dict[str, int] = {}
         rows: list[tuple[dict[str, Any], Any]] = []
         repeats: dict[int, _Repeats] = {}
-        created: dict[str, tuple[Case, str]] = {}
+        created: dict[str, tuple[Any, str]] = {}  # open key -> (new case row, its first event)
         seen: set[tuple[str, str]] = set()
         for i, event in enumerate(events):
             if event.event_id in existing:
@@ -115,7 +115,7 @@ class BatchWriter:
             target = open_cases.get(key)
             outcome = "repeated" if event.phase is Phase.START else "updated"
             if target is None:
-                target = self.correlator.new_case(key, event, where, None, now)
+                target = SimpleNamespace(id=None, **self.correlator.case_fields(key, event, where, None, now))
                 open_cases[key] = target
                 created[key] = (target, event.event_id)
                 outcome = "created"

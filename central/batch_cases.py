@@ -15,7 +15,7 @@ from central.states import CaseState, allowed_actions
 from central.views import CasePublic
 
 
-def insert_new_cases(session: Session, correlator: Correlator, created: list[tuple[Case, str]], now: datetime) -> None:
+def insert_new_cases(session: Session, correlator: Correlator, created: list[tuple[Any, str]], now: datetime) -> None:
     """Insert the batch's new cases in one statement, dispatching the urgent ones first (same rules as
     one by one), then their audit records and feed items in one statement each."""
     if not created:
