@@ -37,19 +37,17 @@ def insert_new_cases(session: Session, correlator: Correlator, created: list[tup
         case.id = inserted[case.open_key]
     audit: list[dict[str, Any]] = []
     items: list[dict[str, Any]] = []
+    as_reported = {  # what the case looked like before the dispatch plan: its "created" feed item
+        "state": CaseState.REPORTED.value,
+        "assignee_id": None,
+        "escalation_level": 0,
+        "dispatched_at": None,
+        "accept_due_at": None,
+        "allowed_actions": [a.value for a in allowed_actions(CaseState.REPORTED)],
+    }
     for case, event_id in created:
-        final = CasePublic.of(case)
+        final = CasePublic.of(case).model_dump(mode="json")
         area = feed.area_code(session, case.area_id)
-        reported = final.model_copy(
-            update={
-                "state": CaseState.REPORTED,
-                "assignee_id": None,
-                "escalation_level": 0,
-                "dispatched_at": None,
-                "accept_due_at": None,
-                "allowed_actions": [a.value for a in allowed_actions(CaseState.REPORTED)],
-            }
-        )
         base = {
             "at": now,
             "case_id": case.id,
@@ -72,7 +70,7 @@ def insert_new_cases(session: Session, correlator: Correlator, created: list[tup
                 **base,
                 "kind": "case.created",
                 "assignee_id": None,
-                "data": {**reported.model_dump(mode="json"), "event_id": event_id},
+                "data": {**final, **as_reported, "event_id": event_id},
             }
         )
         if id(case) in notes:
@@ -92,7 +90,7 @@ def insert_new_cases(session: Session, correlator: Correlator, created: list[tup
                     **base,
                     "kind": "case.dispatched",
                     "assignee_id": case.assignee_id,
-                    "data": final.model_dump(mode="json"),
+                    "data": final,
                 }
             )
     # Core inserts: one statement each (the ORM's bulk path would go row by row on PostgreSQL).

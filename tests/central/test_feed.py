@@ -67,3 +67,23 @@ def test_every_case_change_reaches_the_feed(api, world):
         api.client.post(f"/api/v1/cases/{case_id}/{action}", headers=api.as_(user))
     kinds = [i["kind"] for i in api.client.get("/api/v1/feed", headers=api.as_("op")).json()]
     assert kinds == ["case.created", "case.dispatched", "case.accepted", "case.handled", "case.closed"]
+
+
+def test_a_new_urgent_case_is_announced_as_reported_then_as_dispatched(api, world):
+    """The batch path's two items for a case it opens and dispatches at once: the case as reported (nobody
+    assigned yet), then as dispatched, both the full public case."""
+    answer = api.post_event(event("smoke-1", AlertType.SMOKE_ALARM)).json()
+    created, dispatched = api.client.get("/api/v1/feed", headers=api.as_("op"), params={"after_id": 0}).json()
+    assert (created["kind"], dispatched["kind"]) == ("case.created", "case.dispatched")
+    case = api.client.get(f"/api/v1/cases/{answer['case_id']}", headers=api.as_("op")).json()
+    assert dispatched["data"] == case
+    assert created["data"] == {
+        **case,
+        "state": "reported",
+        "assignee_id": None,
+        "escalation_level": 0,
+        "dispatched_at": None,
+        "accept_due_at": None,
+        "allowed_actions": ["register", "reject"],
+        "event_id": answer["event_id"],
+    }
