@@ -175,6 +175,11 @@ class CaptureReader:
         self._thread.start()
         return self
 
+    @property
+    def running(self) -> bool:
+        """Whether the reading thread is alive (started and not yet stopped)."""
+        return self._thread.is_alive()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
         self.mailbox.close()

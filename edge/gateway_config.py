@@ -53,6 +53,11 @@ class GatewaySettings(_Section):
     broker: MqttSettings = Field(MqttSettings(), description="MQTT broker to publish to")
     data_dir: Path = Field(Path("var/edge"), description="outbox and other local state live here")
     sensors_registry: Path | None = Field(None, description="YAML registry of sensors this gateway reads")
+    follow_hub: bool = Field(
+        False,
+        description="run the cameras and sensors of the hub's retained GatewayConfig (gridwatch/<gw>/config), "
+        "applying each new revision without a restart; local files run until the first one arrives",
+    )
     metrics_port: int | None = Field(9108, ge=0, le=65535, description="Prometheus /metrics port; 0 = off")
     metrics_host: str = Field("127.0.0.1", description="address /metrics listens on")
     stats_interval_s: float = Field(10.0, gt=0, le=3600,

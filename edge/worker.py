@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import signal
 import threading
 import time
@@ -19,6 +20,7 @@ from edge.config import CameraConfig, load_camera_dir
 from edge.errors import ConfigError, ModelError
 from edge.evidence import build_alert
 from edge.gateway_config import GatewaySettings, inference_plan
+from edge.hub_config import camera_changes, read_hub_config
 from edge.metrics import EdgeMetrics
 from edge.motion import MotionGate
 from edge.outbox import Outbox, OutboxConfig
@@ -26,19 +28,21 @@ from edge.pipeline import CameraPipeline, DownstreamStages
 from edge.publisher import AlertPublisher
 from edge.scheduler import InferenceScheduler
 from edge.sensors.reader import SensorReader
-from edge.sensors.registry import load_registry
+from edge.sensors.registry import Registry, load_registry
 from edge.stats import CameraStatsCollector
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import (
     AlertEvent,
     Availability,
     CameraStatus,
+    GatewayConfig,
     GatewayStatus,
+    decode,
     encode,
     utc_now,
 )
-from gridwatch.errors import GridwatchError
-from gridwatch.mqtt import MqttClient, Will
+from gridwatch.errors import ContractError, GridwatchError
+from gridwatch.mqtt import Message, MqttClient, Will
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +86,7 @@ class EdgeWorker:
             cameras, errors = load_camera_dir(settings.cameras_dir)
             for error in errors:
                 log.error("camera config skipped: %s", error)  # one bad camera never stops the others
-            if not cameras and errors:
+            if not cameras and errors and not settings.follow_hub:
                 raise ConfigError(f"{settings.cameras_dir}: no valid camera config ({len(errors)} invalid)")
         self.cameras = [c for c in cameras if c.enabled and c.gateway_id in (None, settings.gateway_id)]
         for skipped in {c.camera_id for c in cameras} - {c.camera_id for c in self.cameras}:
@@ -99,6 +103,11 @@ class EdgeWorker:
         self._stop = threading.Event()
         self._housekeeping: threading.Thread | None = None
         self._stopped = False
+        self._class_names: Sequence[str] | None = None
+        self.hub_revision: int | None = None  # the hub config revision applied (with follow_hub)
+        self._hub_configs: queue.Queue[GatewayConfig | None] = queue.Queue()
+        self._config_thread: threading.Thread | None = None
+        self._apply_lock = threading.Lock()
 
     # -- status ---------------------------------------------------------------------------------------
 
@@ -109,7 +118,7 @@ class EdgeWorker:
     def _publish_online(self) -> None:
         status = self._gateway_status(Availability.ONLINE, "started")
         self.client.publish(topics.gateway_status(self.gateway_id), encode(status), retain=True)
-        for runtime in self.runtimes.values():  # re-assert retained camera states after a reconnect
+        for runtime in list(self.runtimes.values()):  # re-assert retained camera states after a reconnect
             if runtime.reader.state is not None:
                 self._publish_camera_status(runtime.camera.camera_id, runtime.reader.state, "reconnected")
 
@@ -135,6 +144,8 @@ class EdgeWorker:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.client.on_connect = self._publish_online
+        if settings.follow_hub:  # applied once everything below runs (the retained revision may come first)
+            self.client.subscribe(topics.config(self.gateway_id), self._receive_hub_config)
         self.client.connect_async()
         self._outbox = Outbox(OutboxConfig(path=settings.data_dir / "outbox.sqlite"))
         self.publisher = AlertPublisher(self.client, self._outbox, self.gateway_id).start()
@@ -142,7 +153,7 @@ class EdgeWorker:
         if detector is not None:
             workers, _ = inference_plan(settings.inference, len(self.cameras), os.cpu_count() or 1)
             self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch, workers=workers)
-        class_names = detector.spec.class_names if detector is not None else None
+        class_names = self._class_names = detector.spec.class_names if detector is not None else None
         for camera in self.cameras:
             if camera.detect.model and detector is not None and Path(camera.detect.model).name != \
                     detector.spec.path.name:
@@ -154,7 +165,12 @@ class EdgeWorker:
             self.scheduler.start()
         for runtime in self.runtimes.values():
             runtime.reader.start()
-        self._start_sensors()
+        if settings.sensors_registry is not None:
+            self._start_sensors(load_registry(settings.sensors_registry, gateway_id=self.gateway_id))
+        if settings.follow_hub:
+            self._config_thread = threading.Thread(target=self._hub_config_loop, name="edge-hub-config",
+                                                   daemon=True)
+            self._config_thread.start()
         if settings.metrics_port:
             self.metrics.serve(settings.metrics_host, settings.metrics_port)
         self._housekeeping = threading.Thread(target=self._housekeeping_loop, name="edge-housekeeping",
@@ -192,10 +208,9 @@ class EdgeWorker:
                               title=camera.name or cid)
         return CameraRuntime(camera, reader, pipeline, health)
 
-    def _start_sensors(self) -> None:
-        if self.settings.sensors_registry is None or self.publisher is None:
+    def _start_sensors(self, registry: Registry) -> None:
+        if self.publisher is None:
             return
-        registry = load_registry(self.settings.sensors_registry, gateway_id=self.gateway_id)
         reader = SensorReader(self.settings.broker, self.gateway_id, registry, self.publisher)
         try:
             reader.start()
@@ -205,11 +220,75 @@ class EdgeWorker:
         self._sensors = reader
         log.info("sensor reader on %d registered device(s)", len(registry.devices()))
 
+    # -- the hub's configuration (follow_hub) --------------------------------------------------------------
+
+    def _receive_hub_config(self, message: Message) -> None:
+        """Network thread: decode and hand over; the config thread applies it."""
+        try:
+            self._hub_configs.put(decode(GatewayConfig, message.payload, topic=message.topic))
+        except ContractError as exc:
+            log.error("hub config ignored: %s", exc)
+
+    def _hub_config_loop(self) -> None:
+        while True:
+            config = self._hub_configs.get()
+            if config is None:
+                return
+            try:
+                self.apply_hub_config(config)
+            except Exception:  # noqa: BLE001 - a bad revision must not end config following
+                log.exception("hub config revision %s not applied", config.revision)
+
+    def apply_hub_config(self, config: GatewayConfig) -> bool:
+        """Run the cameras and sensors of ``config`` if it is newer than the one applied: stop cameras that
+        are gone or changed, start new or changed ones, swap the sensor registry; no restart. A camera the
+        edge models refuse is left out and logged; the others still run. True when applied."""
+        with self._apply_lock:
+            if self._stopped:
+                return False
+            if self.hub_revision is not None and config.revision <= self.hub_revision:
+                log.debug("hub config revision %d ignored: revision %d applied", config.revision, self.hub_revision)
+                return False
+            try:
+                hub = read_hub_config(config, self.gateway_id)
+            except ConfigError as exc:
+                log.error("hub config ignored: %s", exc)
+                return False
+            for error in hub.errors:
+                log.error("%s", error)
+            changes = camera_changes({cid: rt.camera for cid, rt in self.runtimes.items()}, hub.cameras)
+            for cid in changes.stop:
+                self._stop_camera(cid, f"changed or removed by hub config revision {hub.revision}")
+            for camera in changes.start:
+                self.runtimes[camera.camera_id] = runtime = self._camera_runtime(camera, self._class_names)
+                runtime.reader.start()
+            if hub.sensors is not None:
+                if self._sensors is not None:
+                    self._sensors.use_registry(hub.sensors)
+                else:
+                    self._start_sensors(hub.sensors)
+            self.cameras = [rt.camera for rt in self.runtimes.values()]
+            self.hub_revision = hub.revision
+            log.info(
+                "hub config revision %d applied: %d camera(s) running (%d stopped, %d started), %s, %d refused",
+                hub.revision, len(self.runtimes), len(changes.stop), len(changes.start),
+                "sensors kept" if hub.sensors is None else f"{len(hub.sensors.devices())} sensor(s)",
+                len(hub.errors),
+            )
+            return True
+
+    def _stop_camera(self, camera_id: str, reason: str) -> None:
+        runtime = self.runtimes.pop(camera_id)
+        runtime.reader.stop()
+        if self.scheduler is not None:
+            self.scheduler.remove_camera(camera_id)
+        self._publish_camera_status(camera_id, Availability.OFFLINE, reason)
+
     def _housekeeping_loop(self) -> None:
         next_stats = time.monotonic() + self.settings.stats_interval_s
         while not self._stop.wait(1.0):
             now_ts = time.time()
-            for runtime in self.runtimes.values():
+            for runtime in list(self.runtimes.values()):
                 self._publish_alert(runtime.health.poll(now_ts))
             if self.publisher is not None:
                 self.metrics.outbox_pending.set(self.publisher.counters().pending)
@@ -219,7 +298,7 @@ class EdgeWorker:
 
     def publish_stats(self) -> None:
         """Close every camera's stats window: publish it (QoS 0) and fold it into the metrics."""
-        for cid, runtime in self.runtimes.items():
+        for cid, runtime in list(self.runtimes.items()):
             stats = runtime.pipeline.stats.snapshot()
             self.metrics.observe(stats)
             self.client.publish(topics.stats(self.gateway_id, cid), encode(stats), qos=0)
@@ -228,9 +307,13 @@ class EdgeWorker:
         """Stop readers and inference, flush the outbox, say offline (retained), disconnect."""
         if self._stopped:
             return
-        self._stopped = True
+        with self._apply_lock:  # no hub config is half applied while everything stops
+            self._stopped = True
         self._stop.set()
-        for runtime in self.runtimes.values():
+        if self._config_thread is not None:
+            self._hub_configs.put(None)
+            self._config_thread.join(timeout=10)
+        for runtime in list(self.runtimes.values()):
             runtime.reader.stop()
         if self.scheduler is not None:
             self.scheduler.stop()

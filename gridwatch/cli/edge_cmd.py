@@ -41,6 +41,10 @@ def run(
                                                   help="outbox and local state [var/edge]")] = None,
     sensors: Annotated[Path | None, typer.Option(envvar=f"{ENV}SENSORS_REGISTRY",
                                                  help="sensor registry YAML to read sensors too")] = None,
+    follow_hub: Annotated[bool | None, typer.Option(
+        "--follow-hub/--no-follow-hub", envvar=f"{ENV}FOLLOW_HUB",
+        help="run the cameras and sensors the hub registered for this gateway (its retained config), "
+             "applying each change without a restart [off]")] = None,
     threads: Annotated[int | None, typer.Option(
         min=1, max=64, help="ONNX Runtime threads per inference run [cores / workers]")] = None,
     workers: Annotated[int | None, typer.Option(
@@ -62,9 +66,11 @@ def run(
 
       gridwatch edge run --config /etc/gridwatch/gateway.yaml --sensors configs/sensors/example.yaml
 
+      gridwatch edge run --gateway-id gw-12 --follow-hub   # cameras and sensors as registered at the hub
+
     A gateway YAML holds the same settings: gateway_id, cameras_dir, model, broker (host, port,
-    username, password), data_dir, sensors_registry, metrics_port, stats_interval_s, inference
-    (threads, max_batch).
+    username, password), data_dir, sensors_registry, follow_hub, metrics_port, stats_interval_s,
+    inference (threads, max_batch).
     """
     from edge.errors import ConfigError
     from edge.gateway_config import build_settings, load_gateway_file
@@ -77,6 +83,7 @@ def run(
         overrides: dict[str, object] = {
             "gateway_id": gateway_id, "cameras_dir": cameras, "model": model, "data_dir": data_dir,
             "sensors_registry": sensors, "metrics_port": metrics_port, "stats_interval_s": stats_interval_s,
+            "follow_hub": follow_hub,
         }
         if config is not None:
             settings = load_gateway_file(config, **overrides)

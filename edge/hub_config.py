@@ -1,0 +1,70 @@
+"""The hub's configuration of this gateway (``GatewayConfig``, retained on ``gridwatch/<gw>/config``) read
+with the edge's own models: which cameras run here and which sensors are read, revision by revision.
+
+A camera the edge models refuse is left out with a precise error (the others still run); sensor registrations
+are taken whole or not at all (a refused list keeps the sensors as they were)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from edge.config import CameraConfig, parse_camera
+from edge.errors import ConfigError
+from edge.sensors.registry import Registry, registry_from_data
+from gridwatch.contracts.messages import GatewayConfig
+
+
+@dataclass(frozen=True, slots=True)
+class HubConfig:
+    """One revision of the hub's configuration, checked: what to run, and what was refused and why."""
+
+    revision: int
+    cameras: tuple[CameraConfig, ...]
+    sensors: Registry | None  # None: the sensor list was refused
+    errors: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CameraChanges:
+    """How a new camera list differs from the running one (a changed camera is stopped and started again)."""
+
+    stop: tuple[str, ...]
+    start: tuple[CameraConfig, ...]
+
+    @property
+    def empty(self) -> bool:
+        return not self.stop and not self.start
+
+
+def read_hub_config(config: GatewayConfig, gateway_id: str) -> HubConfig:
+    """Check ``config`` with the edge's camera and sensor models; refuse one for another gateway."""
+    if config.gateway_id != gateway_id:
+        raise ConfigError(f"GatewayConfig for {config.gateway_id!r} reached gateway {gateway_id!r}")
+    origin = f"hub config revision {config.revision}"
+    cameras: list[CameraConfig] = []
+    errors: list[str] = []
+    for n, data in enumerate(config.cameras):
+        name = data.get("camera_id", f"cameras[{n}]")
+        try:
+            camera = parse_camera(dict(data), f"{origin}, camera {name}")
+        except ConfigError as exc:
+            errors.append(str(exc))
+            continue
+        if camera.gateway_id not in (None, gateway_id):
+            errors.append(f"{origin}, camera {name}: assigned to gateway {camera.gateway_id!r}, not this one")
+            continue
+        cameras.append(camera)
+    sensors: Registry | None = None
+    try:
+        sensors = registry_from_data(config.sensors, source=f"{origin}, sensors", gateway_id=gateway_id)
+    except ConfigError as exc:
+        errors.append(str(exc))
+    return HubConfig(config.revision, tuple(cameras), sensors, tuple(errors))
+
+
+def camera_changes(running: dict[str, CameraConfig], wanted: tuple[CameraConfig, ...]) -> CameraChanges:
+    """Stop what is gone or changed, start what is new or changed; leave identical cameras running."""
+    target = {camera.camera_id: camera for camera in wanted if camera.enabled}
+    stop = tuple(cid for cid, camera in running.items() if target.get(cid) != camera)
+    start = tuple(camera for cid, camera in target.items() if running.get(cid) != camera)
+    return CameraChanges(stop, start)

@@ -1,0 +1,79 @@
+"""An installer's registration reaches a running gateway: the hub publishes the gateway's retained config,
+and a gateway that follows the hub starts and stops cameras accordingly, without a restart."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from edge.gateway_config import GatewaySettings
+from edge.sample_clip import ClipSpec, write_clip
+from edge.worker import EdgeWorker
+from gridwatch.settings import MqttSettings
+from tests.central.hubkit import populate
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def database() -> str:
+    return "sqlite"
+
+
+def _wait(predicate, timeout_s: float = 20.0) -> bool:  # noqa: ANN001
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the_gateway(
+    make_api, clock, mosquitto_broker, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no model anywhere: the gateway runs motion-only
+    monkeypatch.delenv("GRIDWATCH_MODELS_DIR", raising=False)
+    broker = MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port)
+    api = make_api(mqtt=broker, mqtt_enabled=True)
+    world = populate(api, clock)  # gw-1 with cam-1 (an unreachable RTSP URL) and smoke-1
+    api.hub.start()
+    worker = None
+    try:
+        assert api.hub.mqtt.client.wait_connected(10)
+        settings = GatewaySettings(
+            gateway_id="gw-1", broker=broker, data_dir=tmp_path / "edge", metrics_port=0, follow_hub=True,
+            cameras_dir=tmp_path / "none",
+        )
+        worker = EdgeWorker(settings).start()
+        assert _wait(lambda: worker.hub_revision is not None)
+        assert sorted(worker.runtimes) == ["cam-1"] and worker._sensors is not None
+        first = worker.hub_revision
+
+        clip = write_clip(tmp_path / "lobby.mp4", ClipSpec(frames=20, fps=20))
+        inst = api.as_("inst")
+        created = api.client.post(
+            "/api/v1/cameras",
+            headers=inst,
+            json={
+                "camera_id": "cam-lobby",
+                "gateway_id": "gw-1",
+                "stream_url": str(clip),
+                "config": {"source": {"realtime": True, "loop": True}, "motion": {"downscale_width_px": 80}},
+            },
+        )
+        assert created.status_code == 201, created.text
+        assert _wait(lambda: "cam-lobby" in worker.runtimes)
+        assert _wait(lambda: worker.runtimes["cam-lobby"].reader.frames_read > 0)  # reading the registered clip
+        assert worker.hub_revision > first
+
+        assert api.client.delete("/api/v1/cameras/cam-lobby", headers=inst).status_code == 204
+        assert _wait(lambda: "cam-lobby" not in worker.runtimes)
+        assert sorted(worker.runtimes) == ["cam-1"]
+        assert world["gateway_password"]  # the gateway's own credentials exist (used by production brokers)
+    finally:
+        if worker is not None:
+            worker.stop()
+        api.hub.stop()
