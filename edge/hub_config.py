@@ -6,12 +6,20 @@ are taken whole or not at all (a refused list keeps the sensors as they were).""
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from edge.config import CameraConfig, parse_camera
 from edge.errors import ConfigError
 from edge.sensors.registry import Registry, registry_from_data
-from gridwatch.contracts.messages import GatewayConfig
+from gridwatch.contracts.messages import GatewayConfig, decode
+from gridwatch.errors import ContractError
+from gridwatch.mqtt import Message
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,3 +76,34 @@ def camera_changes(running: dict[str, CameraConfig], wanted: tuple[CameraConfig,
     stop = tuple(cid for cid, camera in running.items() if target.get(cid) != camera)
     start = tuple(camera for cid, camera in target.items() if running.get(cid) != camera)
     return CameraChanges(stop, start)
+
+
+class HubConfigFollower:
+    """Takes ``GatewayConfig`` messages on the MQTT network thread (decode only) and applies them in arrival
+    order on a thread of its own, so starting and stopping cameras never blocks the connection."""
+
+    def __init__(self, apply: Callable[[GatewayConfig], bool]) -> None:
+        self._apply = apply
+        self._queue: queue.Queue[GatewayConfig | None] = queue.Queue()
+        self._thread = threading.Thread(target=self._run, name="edge-hub-config", daemon=True)
+
+    def receive(self, message: Message) -> None:
+        try:
+            self._queue.put(decode(GatewayConfig, message.payload, topic=message.topic))
+        except ContractError as exc:
+            log.error("hub config ignored: %s", exc)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join(timeout_s)
+
+    def _run(self) -> None:
+        while (config := self._queue.get()) is not None:
+            try:
+                self._apply(config)
+            except Exception:  # noqa: BLE001 - a bad revision must not end config following
+                log.exception("hub config revision %s not applied", config.revision)

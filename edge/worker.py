@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import signal
 import threading
 import time
@@ -17,10 +16,11 @@ from edge.camera_health import OfflineWatch
 from edge.camera_rules import CameraRules
 from edge.capture import CaptureReader, SourceSpec
 from edge.config import CameraConfig, load_camera_dir
-from edge.errors import ConfigError, ModelError
+from edge.detector_setup import load_detector, planned_cameras
+from edge.errors import ConfigError
 from edge.evidence import build_alert
 from edge.gateway_config import GatewaySettings, inference_plan
-from edge.hub_config import camera_changes, read_hub_config
+from edge.hub_config import HubConfigFollower, camera_changes, read_hub_config
 from edge.metrics import EdgeMetrics
 from edge.motion import MotionGate
 from edge.outbox import Outbox, OutboxConfig
@@ -37,12 +37,11 @@ from gridwatch.contracts.messages import (
     CameraStatus,
     GatewayConfig,
     GatewayStatus,
-    decode,
     encode,
     utc_now,
 )
-from gridwatch.errors import ContractError, GridwatchError
-from gridwatch.mqtt import Message, MqttClient, Will
+from gridwatch.errors import GridwatchError
+from gridwatch.mqtt import MqttClient, Will
 
 log = logging.getLogger(__name__)
 
@@ -53,27 +52,6 @@ class CameraRuntime:
     reader: CaptureReader
     pipeline: CameraPipeline
     health: OfflineWatch
-
-
-def load_detector(settings: GatewaySettings, cameras: Sequence[CameraConfig]):  # noqa: ANN201
-    """The shared Detector, or None (motion-only) when no model is found: said once, with how to get one."""
-    from edge.detector import Detector
-    from models.registry import HOW_TO_GET_ONE, resolve_model
-
-    try:
-        path = resolve_model(settings.model, data_dir=settings.data_dir)
-    except ModelError as exc:
-        if settings.model is not None:
-            raise ModelError(f"--model {settings.model}: no such model file: {HOW_TO_GET_ONE}") from exc
-        log.warning("no detector model: cameras run motion-only (rules of kind motion). %s", exc)
-        return None
-    conf = min((c.detect.conf_threshold for c in cameras), default=0.25)
-    workers, threads = inference_plan(settings.inference, len(cameras), os.cpu_count() or 1)
-    log.info("inference: %d worker(s) x %d ONNX Runtime thread(s)", workers, threads)
-    detector = Detector(Path(path), threads=threads,
-                        providers=list(settings.inference.providers) or None, conf_threshold=conf)
-    detector.warmup()
-    return detector
 
 
 class EdgeWorker:
@@ -105,8 +83,7 @@ class EdgeWorker:
         self._stopped = False
         self._class_names: Sequence[str] | None = None
         self.hub_revision: int | None = None  # the hub config revision applied (with follow_hub)
-        self._hub_configs: queue.Queue[GatewayConfig | None] = queue.Queue()
-        self._config_thread: threading.Thread | None = None
+        self._follower = HubConfigFollower(self.apply_hub_config) if settings.follow_hub else None
         self._apply_lock = threading.Lock()
 
     # -- status ---------------------------------------------------------------------------------------
@@ -144,14 +121,16 @@ class EdgeWorker:
         settings = self.settings
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.client.on_connect = self._publish_online
-        if settings.follow_hub:  # applied once everything below runs (the retained revision may come first)
-            self.client.subscribe(topics.config(self.gateway_id), self._receive_hub_config)
+        if self._follower is not None:  # applied once everything below runs (the retained one may come first)
+            self.client.subscribe(topics.config(self.gateway_id), self._follower.receive)
         self.client.connect_async()
         self._outbox = Outbox(OutboxConfig(path=settings.data_dir / "outbox.sqlite"))
         self.publisher = AlertPublisher(self.client, self._outbox, self.gateway_id).start()
         detector = load_detector(settings, self.cameras)
         if detector is not None:
-            workers, _ = inference_plan(settings.inference, len(self.cameras), os.cpu_count() or 1)
+            workers, _ = inference_plan(
+                settings.inference, planned_cameras(settings, self.cameras), os.cpu_count() or 1
+            )
             self.scheduler = InferenceScheduler(detector, max_batch=settings.inference.max_batch, workers=workers)
         class_names = self._class_names = detector.spec.class_names if detector is not None else None
         for camera in self.cameras:
@@ -167,10 +146,8 @@ class EdgeWorker:
             runtime.reader.start()
         if settings.sensors_registry is not None:
             self._start_sensors(load_registry(settings.sensors_registry, gateway_id=self.gateway_id))
-        if settings.follow_hub:
-            self._config_thread = threading.Thread(target=self._hub_config_loop, name="edge-hub-config",
-                                                   daemon=True)
-            self._config_thread.start()
+        if self._follower is not None:
+            self._follower.start()
         if settings.metrics_port:
             self.metrics.serve(settings.metrics_host, settings.metrics_port)
         self._housekeeping = threading.Thread(target=self._housekeeping_loop, name="edge-housekeeping",
@@ -221,23 +198,6 @@ class EdgeWorker:
         log.info("sensor reader on %d registered device(s)", len(registry.devices()))
 
     # -- the hub's configuration (follow_hub) --------------------------------------------------------------
-
-    def _receive_hub_config(self, message: Message) -> None:
-        """Network thread: decode and hand over; the config thread applies it."""
-        try:
-            self._hub_configs.put(decode(GatewayConfig, message.payload, topic=message.topic))
-        except ContractError as exc:
-            log.error("hub config ignored: %s", exc)
-
-    def _hub_config_loop(self) -> None:
-        while True:
-            config = self._hub_configs.get()
-            if config is None:
-                return
-            try:
-                self.apply_hub_config(config)
-            except Exception:  # noqa: BLE001 - a bad revision must not end config following
-                log.exception("hub config revision %s not applied", config.revision)
 
     def apply_hub_config(self, config: GatewayConfig) -> bool:
         """Run the cameras and sensors of ``config`` if it is newer than the one applied: stop cameras that
@@ -310,9 +270,8 @@ class EdgeWorker:
         with self._apply_lock:  # no hub config is half applied while everything stops
             self._stopped = True
         self._stop.set()
-        if self._config_thread is not None:
-            self._hub_configs.put(None)
-            self._config_thread.join(timeout=10)
+        if self._follower is not None:
+            self._follower.stop()
         for runtime in list(self.runtimes.values()):
             runtime.reader.stop()
         if self.scheduler is not None:

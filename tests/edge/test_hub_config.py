@@ -161,3 +161,17 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
         worker.stop()
         hub.publish(topics.config(GW), b"", retain=True, wait_s=5)  # clear the retained config
         hub.close()
+
+
+def test_a_gateway_following_the_hub_sizes_inference_for_cameras_yet_to_come(tmp_path: Path) -> None:
+    import os
+
+    from edge.detector_setup import planned_cameras
+
+    local = read_hub_config(_config(1, [_camera("a", "a.mp4")]), GW).cameras
+    follows = GatewaySettings(gateway_id=GW, data_dir=tmp_path, follow_hub=True)
+    standalone = GatewaySettings(gateway_id=GW, data_dir=tmp_path)
+    cores = os.cpu_count() or 1
+    assert planned_cameras(follows, ()) == cores
+    assert planned_cameras(follows, local * (cores + 3)) == cores + 3
+    assert planned_cameras(standalone, local) == 1
