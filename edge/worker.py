@@ -217,8 +217,9 @@ class EdgeWorker:
             for error in hub.errors:
                 log.error("%s", error)
             changes = camera_changes({cid: rt.camera for cid, rt in self.runtimes.items()}, hub.cameras)
+            restarting = {camera.camera_id for camera in changes.start}
             for cid in changes.stop:
-                self._stop_camera(cid, f"changed or removed by hub config revision {hub.revision}")
+                self._stop_camera(cid, announce=cid not in restarting)
             for camera in changes.start:
                 self.runtimes[camera.camera_id] = runtime = self._camera_runtime(camera, self._class_names)
                 runtime.reader.start()
@@ -237,12 +238,15 @@ class EdgeWorker:
             )
             return True
 
-    def _stop_camera(self, camera_id: str, reason: str) -> None:
+    def _stop_camera(self, camera_id: str, *, announce: bool) -> None:
+        """Stop one camera; ``announce``: it is gone from the hub's config, so say offline (retained) rather
+        than leave its last status standing (a changed camera starts again at once and reports itself)."""
         runtime = self.runtimes.pop(camera_id)
         runtime.reader.stop()
         if self.scheduler is not None:
             self.scheduler.remove_camera(camera_id)
-        self._publish_camera_status(camera_id, Availability.OFFLINE, reason)
+        if announce:
+            self._publish_camera_status(camera_id, Availability.OFFLINE, "removed by the hub's configuration")
 
     def _housekeeping_loop(self) -> None:
         next_stats = time.monotonic() + self.settings.stats_interval_s
