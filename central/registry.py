@@ -19,6 +19,13 @@ from central.db.models import Camera, Gateway, Sensor, User
 from central.errors import Conflict, Invalid, NotFound
 from central.keys import Sealer, mosquitto_hash, new_password
 from central.people import area_id_of
+from central.registry_views import (
+    camera_public,
+    gateway_config_of,
+    gateway_public,
+    sensor_public,
+    validate_camera_config,
+)
 from central.schemas import (
     CameraCreate,
     CameraPublic,
@@ -31,63 +38,13 @@ from central.schemas import (
     SensorPublic,
     SensorUpdate,
 )
-from central.sensor_kinds import sensor_for_gateway, sensor_vendor
+from central.sensor_kinds import sensor_vendor
 from central.states import Role
-from edge.config.loader import parse_camera
-from edge.errors import ConfigError
 from gridwatch.contracts.messages import GatewayConfig
 
 log = logging.getLogger(__name__)
 
 ConfigSink = Callable[[GatewayConfig], None]
-
-
-def gateway_public(g: Gateway) -> GatewayPublic:
-    # Field for field from the row, so a column added to both cannot be forgotten here.
-    return GatewayPublic.model_validate(g, from_attributes=True)
-
-
-def camera_public(c: Camera) -> CameraPublic:
-    return CameraPublic(
-        camera_id=c.camera_id,
-        gateway_id=c.gateway_id,
-        area_id=c.area_id,
-        name=c.name,
-        stream_url_set=c.stream_url_encrypted is not None,
-        latitude=c.latitude,
-        longitude=c.longitude,
-        config=c.config,
-        retired=c.retired,
-        state=c.state,
-        last_seen_at=c.last_seen_at,
-    )
-
-
-def sensor_public(s: Sensor) -> SensorPublic:
-    return SensorPublic.model_validate(s, from_attributes=True)
-
-
-def validate_camera_config(
-    camera_id: str, gateway_id: str, stream_url: str, config: dict[str, Any]
-) -> dict[str, Any]:
-    """Check a camera config with the edge's CameraConfig; return it as stored (without the stream URL)."""
-    for key in ("camera_id", "gateway_id"):
-        if key in config:
-            raise Invalid(f"config.{key}: give it at the top level of the request, not inside config")
-    source = dict(config.get("source") or {})
-    if "url" in source:
-        raise Invalid("config.source.url: give the stream URL as 'stream_url' (it is stored encrypted)")
-    full = {
-        **config,
-        "camera_id": camera_id,
-        "gateway_id": gateway_id,
-        "source": {**source, "url": stream_url},
-    }
-    try:
-        parse_camera(full, f"camera {camera_id}")
-    except ConfigError as exc:
-        raise Invalid(str(exc)) from exc
-    return {**config, "source": source}
 
 
 class Registry:
@@ -312,37 +269,7 @@ class Registry:
     def gateway_config(self, gateway_id: str) -> GatewayConfig:
         """The configuration a gateway runs: its live cameras (with their real stream URLs) and sensors."""
         with self.db.session() as session:
-            gateway = self._gateway(session, gateway_id)
-            cameras = session.scalars(
-                select(Camera)
-                .where(Camera.gateway_id == gateway_id, Camera.retired.is_(False))
-                .order_by(Camera.camera_id)
-            )
-            sensors = session.scalars(
-                select(Sensor)
-                .where(Sensor.gateway_id == gateway_id, Sensor.retired.is_(False))
-                .order_by(Sensor.device_id)
-            )
-            camera_configs = tuple(self._camera_for_gateway(c) for c in cameras)
-            # Sensors of hub-only kinds (no edge profile) stay out: the gateway could not read them.
-            sensor_configs = tuple(c for c in map(sensor_for_gateway, sensors) if c is not None)
-            return GatewayConfig(
-                gateway_id=gateway_id,
-                revision=gateway.config_revision,
-                ts=self.clock.now(),
-                cameras=camera_configs,
-                sensors=sensor_configs,
-            )
-
-    def _camera_for_gateway(self, camera: Camera) -> dict[str, Any]:
-        config = dict(camera.config or {})
-        url = self.sealer.open(camera.stream_url_encrypted) if camera.stream_url_encrypted else ""
-        return {
-            **config,
-            "camera_id": camera.camera_id,
-            "gateway_id": camera.gateway_id,
-            "source": {**(config.get("source") or {}), "url": url},
-        }
+            return gateway_config_of(session, self._gateway(session, gateway_id), self.sealer, self.clock.now())
 
     def _config_changed(self, gateway_id: str) -> None:
         with self.db.session() as session:

@@ -18,7 +18,7 @@ from central.api.deps import HubDep, Installer
 from central.auth import AuthError
 from central.errors import Invalid
 from central.hub import Hub
-from central.registry import validate_camera_config
+from central.registry_views import validate_camera_config
 from central.states import Priority
 
 log = logging.getLogger(__name__)
