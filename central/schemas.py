@@ -103,6 +103,9 @@ class GatewayPublic(_Out):
     state: str
     last_seen_at: datetime | None
     config_revision: int
+    applied_config_revision: int | None = Field(
+        None, description="the revision the gateway reports running (gateways that follow the hub)"
+    )
 
 
 class GatewayCredentials(_Out):

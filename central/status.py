@@ -44,6 +44,8 @@ class StatusTracker:
                 if gateway.state != status.state.value:
                     became = status.state
                 gateway.state, gateway.last_seen_at = status.state.value, now
+                if status.config_revision is not None:
+                    gateway.applied_config_revision = status.config_revision
             else:
                 model, key = (
                     (Camera, status.camera_id)

@@ -70,6 +70,7 @@ class EdgeWorker:
         for skipped in {c.camera_id for c in cameras} - {c.camera_id for c in self.cameras}:
             log.info("camera %s not run here: disabled or assigned to another gateway", skipped)
         self.metrics = EdgeMetrics(self.gateway_id)
+        self.hub_revision: int | None = None  # the hub config revision applied (with follow_hub)
         self.client = MqttClient(settings.broker, client_id=f"edge-{self.gateway_id}",
                                  will=Will(topics.gateway_status(self.gateway_id),
                                            encode(self._gateway_status(Availability.OFFLINE, "last will"))))
@@ -82,7 +83,6 @@ class EdgeWorker:
         self._housekeeping: threading.Thread | None = None
         self._stopped = False
         self._class_names: Sequence[str] | None = None
-        self.hub_revision: int | None = None  # the hub config revision applied (with follow_hub)
         self._follower = HubConfigFollower(self.apply_hub_config) if settings.follow_hub else None
         self._apply_lock = threading.Lock()
 
@@ -90,7 +90,7 @@ class EdgeWorker:
 
     def _gateway_status(self, state: Availability, reason: str) -> GatewayStatus:
         return GatewayStatus(gateway_id=self.gateway_id, state=state, ts=utc_now(), reason=reason,
-                             software_version=self.settings.software_version)
+                             software_version=self.settings.software_version, config_revision=self.hub_revision)
 
     def _publish_online(self) -> None:
         status = self._gateway_status(Availability.ONLINE, "started")
@@ -230,6 +230,8 @@ class EdgeWorker:
                     self._start_sensors(hub.sensors)
             self.cameras = [rt.camera for rt in self.runtimes.values()]
             self.hub_revision = hub.revision
+            status = self._gateway_status(Availability.ONLINE, f"hub config revision {hub.revision} applied")
+            self.client.publish(topics.gateway_status(self.gateway_id), encode(status), retain=True)
             log.info(
                 "hub config revision %d applied: %d camera(s) running (%d stopped, %d started), %s, %d refused",
                 hub.revision, len(self.runtimes), len(changes.stop), len(changes.start),

@@ -101,6 +101,8 @@ class Gateway(Base):
     state: Mapped[str] = mapped_column(String(16), default="unknown")
     last_seen_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     config_revision: Mapped[int] = mapped_column(Integer, default=0)
+    # The revision the gateway says it runs (gateways that follow the hub report it in their status).
+    applied_config_revision: Mapped[int | None] = mapped_column(Integer)
 
 
 class Camera(Base):

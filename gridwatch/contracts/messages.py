@@ -150,6 +150,9 @@ class GatewayStatus(_Message):
     ts: UtcTimestamp
     software_version: str | None = None
     reason: str | None = Field(None, description="why the state changed, e.g. 'last will' or 'shutdown'")
+    config_revision: int | None = Field(
+        None, ge=0, description="the hub config revision this gateway runs (gateways that follow the hub)"
+    )
 
 
 class CameraStatus(_Message):

@@ -1,5 +1,6 @@
 """An installer's registration reaches a running gateway: the hub publishes the gateway's retained config,
-and a gateway that follows the hub starts and stops cameras accordingly, without a restart."""
+a gateway that follows the hub starts and stops cameras accordingly, without a restart, and reports the
+revision it runs back to the hub."""
 
 from __future__ import annotations
 
@@ -72,6 +73,13 @@ def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the
         assert api.client.delete("/api/v1/cameras/cam-lobby", headers=inst).status_code == 204
         assert _wait(lambda: "cam-lobby" not in worker.runtimes)
         assert sorted(worker.runtimes) == ["cam-1"]
+
+        def gateway() -> dict:
+            return api.client.get("/api/v1/gateways/gw-1", headers=inst).json()
+
+        # The gateway reports the revision it runs; the hub shows it beside its own.
+        assert _wait(lambda: gateway()["applied_config_revision"] == gateway()["config_revision"])
+        assert gateway()["applied_config_revision"] == worker.hub_revision
         assert world["gateway_password"]  # the gateway's own credentials exist (used by production brokers)
     finally:
         if worker is not None:

@@ -4,13 +4,14 @@ and reaches the gateway (retained config topic, validated by the edge's own load
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any
 
 import pytest
 
 from edge.config import parse_camera
 from gridwatch.contracts import topics
-from gridwatch.contracts.messages import GatewayConfig, decode
+from gridwatch.contracts.messages import Availability, GatewayConfig, GatewayStatus, decode, encode, utc_now
 from gridwatch.mqtt import MqttClient
 
 from .conftest import screenshot
@@ -105,6 +106,25 @@ def test_gateway_camera_zone_and_sensor(console: Any, stack: HubStack) -> None:
         assert abs(x - expected[0]) < 0.01 and abs(y - expected[1]) < 0.01
     over_http = stack.api("GET", f"gateways/{GATEWAY}/config", "ivan")
     assert over_http["revision"] == config.revision
+
+    # The gateway says it still runs the revision before: the device list shows both.
+    status = GatewayStatus(
+        gateway_id=GATEWAY, state=Availability.ONLINE, ts=utc_now(), config_revision=config.revision - 1
+    )
+    reporter = MqttClient(stack.mqtt, client_id="test-gateway-north-status")
+    reporter.connect()
+    try:
+        assert reporter.publish(topics.gateway_status(GATEWAY), encode(status), retain=True, wait_s=5)
+    finally:
+        reporter.close()
+    deadline = time.monotonic() + 10
+    while stack.api("GET", f"gateways/{GATEWAY}", "ivan")["applied_config_revision"] != config.revision - 1:
+        assert time.monotonic() < deadline, "the hub did not take in the gateway's status"
+        time.sleep(0.1)
+    page.reload()
+    expect(page.locator(f"#device-list tr[data-device={GATEWAY}]")).to_contain_text(
+        f"rev {config.revision} (runs {config.revision - 1})"
+    )
 
     # A sensor linked to the new camera; a bad id is caught in the browser, next to its field.
     sensor = page.locator("#sensor-form")

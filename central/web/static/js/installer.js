@@ -112,12 +112,20 @@ function deviceRow(kind, id, state, seen, extra) {
     el("td", { class: state, text: t(`device.${state}`) }), el("td", { text: formatTime(seen) || "-" }), el("td", {}, extra));
 }
 
+// "rev 5", or "rev 5 (runs 4)" while a gateway that follows the hub has not applied the newest revision yet.
+function configRevision(gateway) {
+  const applied = gateway.applied_config_revision;
+  const runs = applied === null || applied === undefined || applied === gateway.config_revision
+    ? "" : ` (${t("installer.runs_revision", { rev: applied })})`;
+  return `rev ${gateway.config_revision}${runs}`;
+}
+
 async function refreshDevices() {
   let sensors;
   [gateways, cameras, sensors] = await Promise.all([get(paths.gateways), get(paths.cameras), get(paths.sensors)]);
   fillSelects();
   const rows = [
-    ...gateways.map((g) => deviceRow("gateway", g.gateway_id, g.state, g.last_seen_at, `rev ${g.config_revision}`)),
+    ...gateways.map((g) => deviceRow("gateway", g.gateway_id, g.state, g.last_seen_at, configRevision(g))),
     ...cameras.filter((c) => !c.retired).map((c) => deviceRow("camera", c.camera_id, c.state, c.last_seen_at,
       el("button", { type: "button", text: t("installer.edit_zones"), onclick: () => cameraForm.edit(c) }))),
     ...sensors.filter((s) => !s.retired).map((s) => deviceRow("sensor", s.device_id, s.state, s.last_seen_at,
