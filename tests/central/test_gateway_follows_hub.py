@@ -4,7 +4,6 @@ revision it runs back to the hub."""
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +13,7 @@ from edge.sample_clip import ClipSpec, write_clip
 from edge.worker import EdgeWorker
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import populate
+from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -22,14 +22,6 @@ pytestmark = pytest.mark.integration
 def database() -> str:
     return "sqlite"
 
-
-def _wait(predicate, timeout_s: float = 20.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the_gateway(
@@ -49,7 +41,7 @@ def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the
             cameras_dir=tmp_path / "none",
         )
         worker = EdgeWorker(settings).start()
-        assert _wait(lambda: worker.hub_revision is not None)
+        assert wait_until(lambda: worker.hub_revision is not None)
         assert sorted(worker.runtimes) == ["cam-1"] and worker._sensors is not None
         first = worker.hub_revision
 
@@ -66,19 +58,19 @@ def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the
             },
         )
         assert created.status_code == 201, created.text
-        assert _wait(lambda: "cam-lobby" in worker.runtimes)
-        assert _wait(lambda: worker.runtimes["cam-lobby"].reader.frames_read > 0)  # reading the registered clip
+        assert wait_until(lambda: "cam-lobby" in worker.runtimes)
+        assert wait_until(lambda: worker.runtimes["cam-lobby"].reader.frames_read > 0)  # reading the registered clip
         assert worker.hub_revision > first
 
         assert api.client.delete("/api/v1/cameras/cam-lobby", headers=inst).status_code == 204
-        assert _wait(lambda: "cam-lobby" not in worker.runtimes)
+        assert wait_until(lambda: "cam-lobby" not in worker.runtimes)
         assert sorted(worker.runtimes) == ["cam-1"]
 
         def gateway() -> dict:
             return api.client.get("/api/v1/gateways/gw-1", headers=inst).json()
 
         # The gateway reports the revision it runs; the hub shows it beside its own.
-        assert _wait(lambda: gateway()["applied_config_revision"] == gateway()["config_revision"])
+        assert wait_until(lambda: gateway()["applied_config_revision"] == gateway()["config_revision"])
         assert gateway()["applied_config_revision"] == worker.hub_revision
         assert world["gateway_password"]  # the gateway's own credentials exist (used by production brokers)
     finally:

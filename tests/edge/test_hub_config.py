@@ -19,6 +19,7 @@ from gridwatch.contracts import topics
 from gridwatch.contracts.messages import Availability, CameraStatus, GatewayConfig, decode, encode, utc_now
 from gridwatch.mqtt import Message, MqttClient
 from gridwatch.settings import MqttSettings
+from tests.conftest import wait_until
 
 GW = "gw-h"
 
@@ -99,14 +100,6 @@ class _Statuses:
             return self.cond.wait_for(lambda: self.latest.get(camera_id) is state, timeout_s)
 
 
-def _wait(predicate, timeout_s: float = 15.0) -> bool:  # noqa: ANN001
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
 
 @pytest.mark.integration
 def test_a_running_gateway_applies_each_new_revision_without_a_restart(
@@ -132,7 +125,7 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
     )
     worker = EdgeWorker(settings).start()
     try:
-        assert _wait(lambda: worker.hub_revision == 1)
+        assert wait_until(lambda: worker.hub_revision == 1)
         assert statuses.wait_for("cam-a", Availability.ONLINE)
         assert worker._sensors is not None and list(worker._sensors.processor._registry.devices()) == ["smoke-1"]
         first_reader = worker.runtimes["cam-a"].reader
@@ -140,10 +133,10 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
         # Revision 2: cam-a unchanged (left running), cam-b new, sensors replaced.
         rev2 = _config(2, [_camera("cam-a", clip), _camera("cam-b", clip)], [{**SMOKE, "device_id": "smoke-2"}])
         hub.publish(topics.config(GW), encode(rev2), retain=True, wait_s=5)
-        assert _wait(lambda: worker.hub_revision == 2)
+        assert wait_until(lambda: worker.hub_revision == 2)
         assert statuses.wait_for("cam-b", Availability.ONLINE)
         assert worker.runtimes["cam-a"].reader is first_reader
-        assert _wait(lambda: list(worker._sensors.processor._registry.devices()) == ["smoke-2"])
+        assert wait_until(lambda: list(worker._sensors.processor._registry.devices()) == ["smoke-2"])
 
         # A stale revision changes nothing.
         hub.publish(topics.config(GW), encode(_config(1, [])), retain=False, wait_s=5)
@@ -153,7 +146,7 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
         # Revision 3: cam-a removed, cam-b kept, a refused camera left out (the others still applied).
         bad = _camera("cam-bad", clip, zones=[{"id": "z", "polygon": [[0, 0], [1, 1]]}])
         hub.publish(topics.config(GW), encode(_config(3, [_camera("cam-b", clip), bad])), retain=True, wait_s=5)
-        assert _wait(lambda: worker.hub_revision == 3)
+        assert wait_until(lambda: worker.hub_revision == 3)
         assert sorted(worker.runtimes) == ["cam-b"]
         assert statuses.wait_for("cam-a", Availability.OFFLINE)
         assert not first_reader.running
