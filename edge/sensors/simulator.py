@@ -66,8 +66,12 @@ class SensorSimulator:
         duration_s: float = 60.0,
         seed: int = 0,
         vendor_mix: bool = True,
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        """``clock`` gives the wall-clock time (epoch s) that messages are stamped with; tests pass the same
+        clock they give the processor, so no stamp depends on the day the test runs."""
         self.gateway_id = topics.check_id("gateway_id", gateway_id)
+        self._clock = clock
         self.scenario = scenario
         self.duration_s = duration_s
         self._rng = random.Random(seed)
@@ -145,20 +149,22 @@ class SensorSimulator:
         duration_s: float,
         rate: float,
         step_s: float = 0.1,
-        clock: Callable[[], float] = time.monotonic,
+        pace_clock: Callable[[], float] = time.monotonic,
     ) -> int:
-        """Publish at ``rate`` messages/s for ``duration_s`` seconds through ``publish(topic, payload)``."""
-        start = clock()
+        """Publish at ``rate`` messages/s for ``duration_s`` seconds through ``publish(topic, payload)``.
+
+        ``pace_clock`` (monotonic) paces the run; the stamps in the messages come from the simulator's clock."""
+        start = pace_clock()
         sent = 0
         owed = 0.0
-        while (t := clock() - start) < duration_s:
+        while (t := pace_clock() - start) < duration_s:
             owed += rate * step_s
             batch = self.messages_at(t, int(owed))
             owed -= int(owed)
             for topic, payload in batch:
                 publish(topic, payload)
             sent += len(batch)
-            time.sleep(max(0.0, start + t + step_s - clock()))
+            time.sleep(max(0.0, start + t + step_s - pace_clock()))
         return sent
 
     # -- one device -----------------------------------------------------------------------------------
@@ -194,7 +200,7 @@ class SensorSimulator:
 
     def telemetry(self, d: SimDevice, t: float) -> tuple[str, bytes]:
         """One telemetry message in the device's own dialect."""
-        now = time.time()
+        now = self._clock()
         topic = topics.sensor_up(self.gateway_id, d.device_id)
         if d.vendor == "acme":
             st = {SmokeState.CLEAR: "NORMAL", SmokeState.SMOKE: "ALARM", SmokeState.TEST: "TEST"}[
@@ -246,5 +252,6 @@ class SensorSimulator:
         return topic, json.dumps(body, separators=(",", ":")).encode()
 
     def status(self, d: SimDevice, state: Availability) -> tuple[str, bytes]:
-        message = SensorStatus(device_id=d.device_id, state=state, ts=datetime.now(UTC))
+        stamp = datetime.fromtimestamp(self._clock(), UTC)
+        message = SensorStatus(device_id=d.device_id, state=state, ts=stamp)
         return topics.sensor_status(self.gateway_id, d.device_id), encode(message)

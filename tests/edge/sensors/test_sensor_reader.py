@@ -115,7 +115,9 @@ def test_heartbeat_expiry_and_return(mosquitto_broker: RunningBroker, gateway_fa
     assert (offline.alert_type, offline.phase) == (AlertType.SENSOR_OFFLINE, Phase.START)
     assert offline.source_id == "mh-1"
     assert offline.detail.parent_gateway_id == GW  # type: ignore[union-attr]
-    gw.send("mh-1", "id=mh-1;ang=1.0;open=0;lvl_mm=50;bat=90;tmp=0;t=1795835000")
+    # Stamped by the same wall clock the running reader uses: a fixed date here would make the test depend on
+    # the day it runs (the reader rejects stamps more than a day ahead of its clock).
+    gw.send("mh-1", f"id=mh-1;ang=1.0;open=0;lvl_mm=50;bat=90;tmp=0;t={time.time():.0f}")
     back = gw.events.wait(2)[1]
     assert (back.alert_type, back.phase) == (AlertType.SENSOR_OFFLINE, Phase.END)
     assert back.episode_id == offline.episode_id

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from typer.testing import CliRunner
 
@@ -9,22 +11,38 @@ from edge.sensors.processor import SensorProcessor
 from edge.sensors.registry import load_registry, registry_from_data
 from edge.sensors.simulator import Scenario, SensorSimulator
 from gridwatch.cli.main import app
+from gridwatch.contracts.messages import AlertEvent
 
 GW = "gw-sim"
 
 
-def _play(scenario: Scenario, duration_s: float = 40.0, per_step: int = 12) -> list[tuple[str, str, str]]:
-    sim = SensorSimulator(GW, 3, scenario, duration_s=duration_s, seed=3)
-    t0 = 1_795_835_000.0
-    proc = SensorProcessor(GW, registry_from_data(sim.registrations(), source="sim"), clock=lambda: t0)
-    alerts = []
+class SteppedClock:
+    """One wall clock (epoch s) shared by the simulator and the processor, moved by the test."""
+
+    def __init__(self, start_s: float) -> None:
+        self.now_s = start_s
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+def _alerts(scenario: Scenario, t0: float, duration_s: float = 40.0, per_step: int = 12) -> list[AlertEvent]:
+    clock = SteppedClock(t0)
+    sim = SensorSimulator(GW, 3, scenario, duration_s=duration_s, seed=3, clock=clock)
+    proc = SensorProcessor(GW, registry_from_data(sim.registrations(), source="sim"), clock=clock)
+    alerts: list[AlertEvent] = []
     for step in range(int(duration_s)):
+        clock.now_s = t0 + step
         for topic, payload in sim.messages_at(float(step), per_step):
-            outcome = proc.handle(topic, payload, now=t0 + step)
+            outcome = proc.handle(topic, payload)
             assert outcome.rejected is None, (outcome.rejected, payload)
             alerts += outcome.alerts
-        alerts += proc.tick(t0 + step)
-    return [(a.source_id, a.alert_type.value, a.phase.value) for a in alerts]
+        alerts += proc.tick(clock())
+    return alerts
+
+
+def _play(scenario: Scenario, t0: float = 1_795_835_000.0) -> list[tuple[str, str, str]]:
+    return [(a.source_id, a.alert_type.value, a.phase.value) for a in _alerts(scenario, t0)]
 
 
 @pytest.mark.parametrize(
@@ -45,6 +63,26 @@ def test_scenarios_raise_what_they_promise(scenario: Scenario, expected: list[tu
     got = _play(scenario)
     assert sorted(set(got)) == sorted(expected)
     assert len(got) == len(set(got)), "one START per episode, no duplicates"
+
+
+YEAR_S = 365.25 * 86_400
+
+
+@pytest.mark.parametrize("scenario", list(Scenario))
+def test_scenarios_do_not_depend_on_the_day_they_run(scenario: Scenario) -> None:
+    """The same story ten years back, today and ten years ahead raises the same alerts at the same offsets.
+
+    Guards against the simulator (or anything it feeds) reading the wall clock behind the caller's back:
+    before the simulator took its clock from its caller, the future run's messages were all "in the future"."""
+    today = time.time()
+
+    def story(t0: float) -> list[tuple[str, str, str, float]]:
+        return [(a.source_id, a.alert_type.value, a.phase.value, round(a.observed_ts.timestamp() - t0, 3))
+                for a in _alerts(scenario, t0)]
+
+    now = story(today)
+    assert story(today - 10 * YEAR_S) == now
+    assert story(today + 10 * YEAR_S) == now
 
 
 def test_power_cut_is_silence_then_everyone_reannounces() -> None:
