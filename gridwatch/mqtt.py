@@ -109,6 +109,11 @@ class MqttClient:
         self._client.on_connect = self._handle_connect
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
+        self._client.on_subscribe = self._handle_subscribe
+        # SUBACKs still owed for the subscriptions renewed at the last connect: connect() returns only when
+        # they have come (or its timeout ran out), so a message published right after is not missed.
+        self._suback = threading.Condition()
+        self._pending_subacks: set[int] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -127,6 +132,10 @@ class MqttClient:
             self._client.loop_stop()
             reason = self._refusal
             raise TransportError(f"MQTT broker at {s.host}:{s.port} refused the connection: {reason}")
+        with self._suback:
+            if not self._suback.wait_for(lambda: not self._pending_subacks, timeout_s):
+                log.warning("MQTT broker at %s:%s did not acknowledge %d subscription(s) within %.0f s",
+                            s.host, s.port, len(self._pending_subacks), timeout_s)
 
     def connect_async(self) -> None:
         """Start connecting in the background; publish() fails (and callers spool) until connected."""
@@ -187,23 +196,36 @@ class MqttClient:
     def _handle_connect(self, client: paho.Client, userdata: object, flags: object, reason: object,
                         properties: object) -> None:
         failed = bool(getattr(reason, "is_failure", False))
-        if not self._first_connect.is_set():
-            self._refusal = str(reason) if failed else None
-            self._first_connect.set()
         if failed:
+            if not self._first_connect.is_set():
+                self._refusal = str(reason)
+                self._first_connect.set()
             log.warning("MQTT connect to %s:%s refused: %s", self._settings.host, self._settings.port, reason)
             return
         with self._lock:
             subs = list(self._subscriptions.items())
+        pending = set()
         for topic_filter, (qos, _) in subs:
-            client.subscribe(topic_filter, qos=qos)
+            rc, mid = client.subscribe(topic_filter, qos=qos)
+            if rc == paho.MQTT_ERR_SUCCESS:
+                pending.add(mid)
+        with self._suback:
+            self._pending_subacks = pending
+            self._suback.notify_all()
         self._connected.set()
+        self._first_connect.set()
         log.info("MQTT connected to %s:%s as %s", self._settings.host, self._settings.port, self.client_id)
         if self.on_connect is not None:
             try:
                 self.on_connect()
             except Exception:  # noqa: BLE001 - a callback must not kill the network thread
                 log.exception("on_connect callback failed")
+
+    def _handle_subscribe(self, client: paho.Client, userdata: object, mid: int, reason_codes: object,
+                          properties: object) -> None:
+        with self._suback:
+            self._pending_subacks.discard(mid)
+            self._suback.notify_all()
 
     def _handle_disconnect(self, client: paho.Client, userdata: object, flags: object, reason: object,
                            properties: object) -> None:

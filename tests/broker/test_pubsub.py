@@ -130,3 +130,17 @@ def test_port_in_use_gives_one_line_reason(broker: RunningBroker, tmp_path) -> N
 def test_unreachable_broker_is_a_transport_error(port: int) -> None:
     with pytest.raises(TransportError, match=f"127.0.0.1:{port}"):
         MqttClient(MqttSettings(port=port)).connect(timeout_s=3)
+
+
+def test_subscriptions_are_active_when_connect_returns(clients) -> None:
+    """connect() returns once the broker has acknowledged every subscription made before it.
+
+    Before, connect() returned on CONNACK, before the SUBSCRIBE packets had even been sent: a message published
+    right after could reach the broker first and be lost (seen as a flaky ordering test under load)."""
+    sub = clients()
+    inboxes = [_collector(sub, topics.events(f"gw-{n}", "camera")) for n in range(300)]
+    sub.connect()
+    pub = clients()
+    pub.connect()
+    assert pub.publish(topics.events("gw-299", "camera"), b"first", qos=1, wait_s=5)
+    assert inboxes[-1].get(timeout=5).payload == b"first"
