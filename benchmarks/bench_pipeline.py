@@ -3,7 +3,11 @@ and camera capacity under the latency budget, written to docs/benchmarks/pipelin
 
 from __future__ import annotations
 
+import json
+import logging
+import os
 import statistics
+import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -177,3 +181,25 @@ def main(opts: BenchOptions) -> tuple[Path, Path]:
     started = time.monotonic()
     result = run(opts)
     return pipeline_report.write(result, opts.out_dir, time.monotonic() - started)
+
+
+def options_from_json(text: str) -> BenchOptions:
+    """The options `gridwatch bench` hands over (JSON: paths as strings, tuples as lists)."""
+    raw = json.loads(text)
+    for key in ("model", "clip", "anchor_python", "out_dir"):
+        if raw.get(key) is not None:
+            raw[key] = Path(raw[key])
+    for key in ("capacity_steps", "anchor_steps"):
+        if key in raw:
+            raw[key] = tuple(raw[key])
+    return BenchOptions(**raw)
+
+
+if __name__ == "__main__":
+    # `gridwatch bench` runs this module as a child process (python -m benchmarks.bench_pipeline OPTIONS_JSON):
+    # benchmarks/ is not part of the installed package, and the command line must not import it.
+    quiet = bool(os.environ.get("GRIDWATCH_BENCH_QUIET"))  # progress bars, not per-camera log lines
+    logging.basicConfig(level=logging.ERROR if quiet else logging.DEBUG, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    md, png = main(options_from_json(sys.argv[1]))
+    print(json.dumps({"markdown": str(md), "plot": str(png)}))

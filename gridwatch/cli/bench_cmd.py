@@ -3,14 +3,17 @@ report; not part of CI."""
 
 from __future__ import annotations
 
+import json
+import os
 import shlex
+import subprocess
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from gridwatch.cli.common import fail, one_line_errors, setup_logging
+from gridwatch.cli.common import fail, setup_logging
 
 REPO = Path(__file__).resolve().parents[2]
 SHARED_MODEL = REPO.parent / "shared" / "models" / "yolo11n-coco-int8-320.onnx"
@@ -44,13 +47,8 @@ def bench(
       gridwatch bench --model my-model.onnx --clip street.mp4 --max-cameras 8 --out-dir /tmp/bench
     """
     setup_logging(verbose)
-    if not verbose:
-        import logging
-
-        logging.getLogger().setLevel(logging.ERROR)  # progress bars, not per-camera log lines
-    sys.path.insert(0, str(REPO))  # benchmarks/ lives beside the package, not inside it
-    from benchmarks.bench_pipeline import BenchOptions, main
-
+    if not (REPO / "benchmarks" / "bench_pipeline.py").is_file():
+        fail(f"`gridwatch bench` runs from a source checkout: {REPO / 'benchmarks'} not found")
     model = model or SHARED_MODEL
     if not model.is_file():
         fail(f"model {model} not found: pass --model FILE (an Ultralytics detector ONNX)")
@@ -58,11 +56,22 @@ def bench(
         clip = SHARED_CLIP
     if quick:
         repeats, duration_s, max_cameras = 1, 4.0, min(max_cameras, 4)
-    steps = tuple(n for n in (1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 48, 64) if n <= max_cameras)
-    anchor_steps = tuple(n for n in (1, 2, 4, 8) if n <= max_cameras)
-    command = "gridwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    with one_line_errors():
-        md, png = main(BenchOptions(model=model, clip=clip, anchor_python=anchor_python, out_dir=out_dir,
-                                    repeats=repeats, threads=threads, capacity_steps=steps,
-                                    anchor_steps=anchor_steps, duration_s=duration_s, command=command))
-    typer.echo(f"wrote {md} and {png}")
+    steps = [n for n in (1, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 24, 32, 48, 64) if n <= max_cameras]
+    anchor_steps = [n for n in (1, 2, 4, 8) if n <= max_cameras]
+    options = {
+        "model": str(model.resolve()), "clip": str(clip.resolve()) if clip else None,
+        "anchor_python": str(anchor_python) if anchor_python else None, "out_dir": str(out_dir.resolve()),
+        "repeats": repeats, "threads": threads, "capacity_steps": steps, "anchor_steps": anchor_steps,
+        "duration_s": duration_s, "command": "gridwatch " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+    }
+    # The benchmark is a child process: benchmarks/ lives beside the package, not in it, and is never imported
+    # by the command line (issue 16: layers).
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
+    if not verbose:
+        env["GRIDWATCH_BENCH_QUIET"] = "1"
+    done = subprocess.run([sys.executable, "-m", "benchmarks.bench_pipeline", json.dumps(options)],
+                          cwd=REPO, env=env, stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        fail(f"the benchmark failed (exit status {done.returncode}); rerun with --verbose for details")
+    written = json.loads(done.stdout.strip().splitlines()[-1])
+    typer.echo(f"wrote {written['markdown']} and {written['plot']}")
