@@ -39,8 +39,8 @@ if [ ! -x "$VENV/bin/python" ]; then
 fi
 stamp="$VENV/.installed-$profile"
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
-    extras=""
-    [ "$profile" = dev ] && extras="[dev]"
+    extras="[all]"  # every side (edge, hub, embedded broker, PostgreSQL driver, plots); a gateway needs only [edge]
+    [ "$profile" = dev ] && extras="[dev]"  # dev includes all
     echo "bootstrap: installing gridwatch$extras into $VENV (log: $VENV/bootstrap.log)"
     if ! { "$VENV/bin/python" -m pip install -q --upgrade pip \
            && "$VENV/bin/python" -m pip install -q -e ".$extras"; } >"$VENV/bootstrap.log" 2>&1; then
