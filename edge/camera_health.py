@@ -15,7 +15,6 @@ from gridwatch.contracts.messages import (
     Severity,
     SourceKind,
     new_event_id,
-    utc_now,
 )
 
 
@@ -71,7 +70,7 @@ class OfflineWatch:
         return AlertEvent(
             event_id=event_id, episode_id=episode_id, phase=phase, gateway_id=self.gateway_id,
             source_kind=SourceKind.CAMERA, source_id=self.camera_id, alert_type=AlertType.CAMERA_OFFLINE,
-            severity=self.severity, observed_ts=_utc(now_ts), emitted_ts=utc_now(), title=title,
+            severity=self.severity, observed_ts=_utc(now_ts), emitted_ts=_utc(now_ts), title=title,
             detail=HealthEventDetail(
                 last_seen_ts=_utc(self._last_seen_ts) if self._last_seen_ts is not None else None,
                 parent_gateway_id=self.gateway_id,

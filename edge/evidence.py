@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import cv2
@@ -100,8 +101,9 @@ def _epoch_to_utc(ts: float) -> datetime:
 
 
 def build_alert(event: RuleEvent, frame: Frame | None, camera: CameraConfig, gateway_id: str,
-                *, with_snapshot: bool = True) -> AlertEvent:
-    """The contract AlertEvent for a rule event, with a snapshot of ``frame`` when one is given."""
+                *, with_snapshot: bool = True, clock: Callable[[], datetime] = utc_now) -> AlertEvent:
+    """The contract AlertEvent for a rule event, with a snapshot of ``frame`` when one is given; ``clock`` gives
+    the emission time (UTC)."""
     detail = CameraEventDetail(
         rule_id=event.rule_id,
         zone_id=event.zone_id or event.line_id,
@@ -128,7 +130,7 @@ def build_alert(event: RuleEvent, frame: Frame | None, camera: CameraConfig, gat
         alert_type=event.alert_type,
         severity=event.severity,
         observed_ts=_epoch_to_utc(event.frame_ts),
-        emitted_ts=utc_now(),
+        emitted_ts=clock(),
         title=alert_title(event, camera),
         detail=detail,
         snapshot=snapshot,

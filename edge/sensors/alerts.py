@@ -17,7 +17,6 @@ from gridwatch.contracts.messages import (
     Severity,
     SourceKind,
     new_event_id,
-    utc_now,
 )
 
 
@@ -31,8 +30,10 @@ def _title(alert_type: AlertType, device: RegisteredDevice, phase: Phase) -> str
     return f"{alert_type.value.replace('_', ' ')} at {where}{suffix}"[:200]
 
 
-def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTransition) -> AlertEvent:
-    """An alarm episode step as an AlertEvent; readings keep their unit-named keys."""
+def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTransition,
+                emitted_at_ts: float) -> AlertEvent:
+    """An alarm episode step as an AlertEvent, emitted at ``emitted_at_ts`` (the caller's clock, epoch s);
+    readings keep their unit-named keys."""
     event_id = transition.episode_id if transition.phase is Phase.START else new_event_id()
     registration = device.registration
     readings: dict[str, float | int | bool | str | None] = dict(transition.reading.values())
@@ -46,7 +47,7 @@ def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTran
         alert_type=transition.rule.alert_type,
         severity=transition.rule.severity,
         observed_ts=_ts(transition.at_ts),
-        emitted_ts=utc_now(),
+        emitted_ts=_ts(emitted_at_ts),
         title=_title(transition.rule.alert_type, device, transition.phase),
         detail=SensorEventDetail(
             device_kind=registration.kind.value,
@@ -60,9 +61,11 @@ def alarm_alert(gateway_id: str, device: RegisteredDevice, transition: AlarmTran
 
 
 def offline_alert(
-    gateway_id: str, device: RegisteredDevice, change: AvailabilityChange, episode_id: str | None
+    gateway_id: str, device: RegisteredDevice, change: AvailabilityChange, episode_id: str | None,
+    emitted_at_ts: float,
 ) -> AlertEvent:
-    """``sensor_offline`` START (device went silent) or END (it was heard again, ``episode_id`` given)."""
+    """``sensor_offline`` START (device went silent) or END (it was heard again, ``episode_id`` given), emitted
+    at ``emitted_at_ts`` (the caller's clock, epoch s)."""
     phase = Phase.START if change.state is Availability.OFFLINE else Phase.END
     event_id = new_event_id()
     return AlertEvent(
@@ -75,7 +78,7 @@ def offline_alert(
         alert_type=AlertType.SENSOR_OFFLINE,
         severity=Severity.LOW,
         observed_ts=_ts(change.at_ts),
-        emitted_ts=utc_now(),
+        emitted_ts=_ts(emitted_at_ts),
         title=_title(AlertType.SENSOR_OFFLINE, device, phase),
         detail=HealthEventDetail(
             last_seen_ts=None if change.last_seen_ts is None else _ts(change.last_seen_ts),

@@ -92,7 +92,7 @@ class SensorProcessor:
         for transition in self._engine.tick(now):
             device = self._registry.get(transition.device_id)
             if device is not None:
-                alerts.append(alarm_alert(self.gateway_id, device, transition))
+                alerts.append(alarm_alert(self.gateway_id, device, transition, self._clock()))
         for change in self._monitor.expired(now):
             alerts.extend(self._availability(change))
         self._alerts += len(alerts)
@@ -143,7 +143,7 @@ class SensorProcessor:
         if change is not None:
             alerts.extend(self._availability(change))
         for transition in self._engine.evaluate(reading, device.rules):
-            alerts.append(alarm_alert(self.gateway_id, device, transition))
+            alerts.append(alarm_alert(self.gateway_id, device, transition, self._clock()))
         return alerts
 
     def _route(self, topic: str) -> tuple[str, bool]:
@@ -185,11 +185,11 @@ class SensorProcessor:
         if device is None:
             return []
         if change.state is Availability.OFFLINE:
-            alert = offline_alert(self.gateway_id, device, change, None)
+            alert = offline_alert(self.gateway_id, device, change, None, self._clock())
             self._offline_episodes[change.device_id] = alert.episode_id
             return [alert]
         episode_id = self._offline_episodes.pop(change.device_id, None)
-        return [] if episode_id is None else [offline_alert(self.gateway_id, device, change, episode_id)]
+        return [] if episode_id is None else [offline_alert(self.gateway_id, device, change, episode_id, self._clock())]
 
     def _reject(self, reason: RejectReason, message: str, now: float) -> None:
         self._rejected[reason.value] += 1

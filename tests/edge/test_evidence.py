@@ -91,14 +91,16 @@ def test_bad_image_is_a_clear_error() -> None:
 def test_build_alert_round_trips_through_the_contract() -> None:
     frame = Frame("gate-cam", 12, FRAME_TS, 100.0, noise_image(1280, 720))
     cam = camera(max_width_px=640)
-    alert = build_alert(rule_event(), frame, cam, "gw-1")
+    sent_at = datetime(2026, 11, 28, 3, 4, 5, 400000, tzinfo=UTC)
+    alert = build_alert(rule_event(), frame, cam, "gw-1", clock=lambda: sent_at)
     again = decode(AlertEvent, encode(alert), topic="test")
     assert again == alert
     assert alert.phase is Phase.START and alert.event_id == alert.episode_id
     assert alert.gateway_id == "gw-1" and alert.source_id == "gate-cam" and alert.source_kind == "camera"
     assert alert.alert_type is AlertType.INTRUSION and alert.severity is Severity.HIGH
     assert alert.observed_ts == datetime(2026, 11, 28, 3, 4, 5, 123000, tzinfo=UTC)
-    assert alert.detail.frame_ts == alert.observed_ts and alert.emitted_ts >= alert.observed_ts
+    # The emission time comes from the injected clock, not the wall clock (the test ran only after 2026-11-28).
+    assert alert.detail.frame_ts == alert.observed_ts and alert.emitted_ts == sent_at
     assert alert.detail.rule_id == "in-yard" and alert.detail.zone_id == "yard"
     assert alert.detail.object_count == 1 and alert.detail.dwell_s == 1.235
     (det,) = alert.detail.detections

@@ -76,9 +76,9 @@ def test_scenarios_do_not_depend_on_the_day_they_run(scenario: Scenario) -> None
     before the simulator took its clock from its caller, the future run's messages were all "in the future"."""
     today = time.time()
 
-    def story(t0: float) -> list[tuple[str, str, str, float]]:
-        return [(a.source_id, a.alert_type.value, a.phase.value, round(a.observed_ts.timestamp() - t0, 3))
-                for a in _alerts(scenario, t0)]
+    def story(t0: float) -> list[tuple[str, str, str, float, float]]:
+        return [(a.source_id, a.alert_type.value, a.phase.value, round(a.observed_ts.timestamp() - t0, 3),
+                 round(a.emitted_ts.timestamp() - t0, 3)) for a in _alerts(scenario, t0)]
 
     now = story(today)
     assert story(today - 10 * YEAR_S) == now
