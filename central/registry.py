@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.auth import Passwords
-from central.broker_auth import write_broker_auth
+from central.broker_auth import HubBrokerAccount, reload_broker, write_broker_auth
 from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Camera, Gateway, Sensor, User
@@ -55,16 +55,18 @@ class Registry:
         passwords: Passwords,
         clock: Clock,
         auth_dir: Path,
-        hub_account: tuple[str, str],
+        hub_account: HubBrokerAccount,
         publish_config: ConfigSink | None = None,
+        broker_pid_file: Path | None = None,
     ) -> None:
         self.db = db
         self.sealer = sealer
         self.passwords = passwords
         self.clock = clock
         self.auth_dir = auth_dir
-        self.hub_account = hub_account  # the hub's own broker account: (user name, $7$ hash)
+        self.hub_account = hub_account  # this hub process's own broker account
         self.publish_config = publish_config
+        self.broker_pid_file = broker_pid_file
 
     # -- gateways ----------------------------------------------------------------------------------
 
@@ -75,7 +77,7 @@ class Registry:
                 raise Conflict(f"gateway {body.gateway_id!r} is already registered")
             if session.scalars(select(User.id).where(User.username == body.gateway_id)).first() is not None:
                 raise Conflict(f"gateway id {body.gateway_id!r} is taken by a user account")
-            if body.gateway_id == self.hub_account[0]:
+            if self.hub_account.owns(body.gateway_id):
                 raise Conflict(f"gateway id {body.gateway_id!r} is the hub's own broker account")
             gateway = Gateway(
                 gateway_id=body.gateway_id,
@@ -139,7 +141,8 @@ class Registry:
             return gateway_public(self._gateway(session, gateway_id))
 
     def write_broker_auth(self) -> None:
-        """Rewrite the broker's password file and ACL: the hub's account and every active gateway's."""
+        """Rewrite the broker's password file and ACL (the hub's accounts and every active gateway's) and make
+        the broker reload them."""
         with self.db.session() as session:
             accounts = {
                 g.gateway_id: g.mqtt_password_hash
@@ -147,6 +150,7 @@ class Registry:
                 if g.mqtt_password_hash and not g.retired
             }
         write_broker_auth(self.auth_dir, accounts, self.hub_account)
+        reload_broker(self.broker_pid_file)
 
     # -- cameras ------------------------------------------------------------------------------------
 

@@ -120,6 +120,12 @@ class IngestSettings(BaseModel):
     batch_wait_s: float = Field(0.01, ge=0, le=5, description="how long a batch waits to fill up")
     shared_group: str | None = Field(None, description="MQTT shared-subscription group for ingest workers")
     client_id: str = Field("gridwatch-hub", description="MQTT client id (persistent session: keep stable)")
+    worker_name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="an --ingest-only worker's name: on a production broker (client id = user name) it "
+        "connects as <hub user>@<name>, an account of its own holding its persistent session",
+    )
 
 
 class HubSettings(BaseModel):
@@ -146,6 +152,11 @@ class HubSettings(BaseModel):
     argon2_memory_kib: int = Field(65536, ge=64, le=1_048_576, description="argon2id memory per hash")
     cases: CaseSettings = Field(default_factory=CaseSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    broker_pid_file: Path | None = Field(
+        None,
+        description="Mosquitto's pid_file: after rewriting the broker's password file and ACL the hub sends "
+        "that process SIGHUP so a new gateway can connect at once; unset: reload the broker by hand",
+    )
     metrics_public: bool = Field(False, description="serve /metrics without a token (for a scraper)")
     api_docs: bool = Field(
         True, description="serve the OpenAPI schema and /docs (public: schema only, no data); off hides both"
@@ -170,6 +181,7 @@ class HubSettings(BaseModel):
             "jwt_secret": "GRIDWATCH_JWT_SECRET",
             "admin_password": "GRIDWATCH_ADMIN_PASSWORD",
             "api_docs": "GRIDWATCH_API_DOCS",
+            "broker_pid_file": "GRIDWATCH_BROKER_PID_FILE",
         }
         values: dict[str, object] = {f: os.environ[n] for f, n in env.items() if n in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

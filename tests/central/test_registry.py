@@ -47,14 +47,20 @@ def test_gateway_credentials_are_shown_once(api, world):
 
 
 def test_broker_auth_files_list_the_hub_and_live_gateways(api, world):
+    """Without an MQTT account of its own the hub runs on the development account, but the files it writes
+    for a production broker never carry that account: they carry 'hub' with a password generated into
+    data_dir (0600)."""
     folder = api.hub.settings.data_dir / "mosquitto"
     users = [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()]
-    assert users == ["gridwatch", "gw-1"]  # the hub's own account (its MQTT user) and the gateway's
+    assert users == ["gw-1", "hub"]  # the hub's own account and the gateway's; no 'gridwatch' dev account
+    generated = api.hub.settings.data_dir / "broker-hub-password"
+    assert generated.stat().st_mode & 0o777 == 0o600 and generated.read_text().strip() != "gridwatch-dev"
     acl = (folder / "acl").read_text()
-    assert "user gridwatch\ntopic read gridwatch/#" in acl and "pattern readwrite gridwatch/%u/#" in acl
+    assert "user hub\ntopic read gridwatch/#" in acl and "pattern readwrite gridwatch/%u/#" in acl
+    assert "gridwatch-dev" not in (folder / "passwd").read_text() and "user gridwatch\n" not in acl
     api.client.delete("/api/v1/gateways/gw-1", headers=api.as_("inst"))
-    assert [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()] == ["gridwatch"]
-    taken = api.client.post("/api/v1/gateways", json={"gateway_id": "gridwatch"}, headers=api.as_("inst"))
+    assert [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()] == ["hub"]
+    taken = api.client.post("/api/v1/gateways", json={"gateway_id": "hub"}, headers=api.as_("inst"))
     assert taken.status_code == 409 and "hub's own broker account" in taken.json()["detail"]
 
 
@@ -88,7 +94,10 @@ def test_generated_broker_files_run_a_real_mosquitto(api, world, tmp_path):
     proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
     clients: list[MqttClient] = []
     try:
-        hub = _connected(MqttSettings(port=port))  # the hub's development account, from the generated file
+        hub_password = (api.hub.settings.data_dir / "broker-hub-password").read_text().strip()
+        hub = _connected(MqttSettings(port=port, username="hub", password=hub_password))  # generated account
+        with pytest.raises(TransportError, match="refused"):  # the development account is not in the file
+            MqttClient(MqttSettings(port=port)).connect(timeout_s=5)
         clients.append(hub)
         inbox: queue.Queue[str] = queue.Queue()
         hub.subscribe(topics.all_events(), lambda m: inbox.put(m.topic))
