@@ -20,6 +20,7 @@ from central.metrics import HubMetrics
 from central.people import People
 from central.registry import Registry
 from central.settings import HubSettings
+from central.sign_in_throttle import SignInThrottle
 from central.status import StatusTracker
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import GatewayConfig, encode
@@ -61,8 +62,10 @@ class Hub:
             self.metrics,
         )
         self.cases = CaseService(self.db, self.dispatcher, self.clock, self.evidence)
-        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-        self.people = People(self.db, self.tokens, passwords, self.clock)
+        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
+                              settings.sign_in.max_concurrent_hashes, settings.sign_in.hash_wait_s)
+        throttle = SignInThrottle(self.db, settings.sign_in, self.clock)
+        self.people = People(self.db, self.tokens, passwords, self.clock, throttle)
         self.registry = Registry(
             self.db,
             Sealer(settings.data_dir),
