@@ -41,6 +41,8 @@ from central.schemas import (
 from central.sensor_kinds import sensor_vendor
 from central.states import Role
 from gridwatch.contracts.messages import GatewayConfig
+from gridwatch.contracts.sealing import gateway_key
+from gridwatch.settings import DEV_PASSWORD
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +86,7 @@ class Registry:
                 name=body.name,
                 area_id=area_id_of(session, body.area_code),
                 mqtt_password_hash=mosquitto_hash(password),
+                config_key_encrypted=self.sealer.seal(gateway_key(body.gateway_id, password).decode("ascii")),
                 auto_registered=False,
                 retired=False,
                 state="unknown",
@@ -124,6 +127,7 @@ class Registry:
             gateway = self._gateway(session, gateway_id)
             gateway.retired = True
             gateway.mqtt_password_hash = None
+            gateway.config_key_encrypted = None
             for user in session.scalars(
                 select(User).where(User.username == gateway_id, User.role == Role.GATEWAY.value)
             ):
@@ -270,10 +274,23 @@ class Registry:
 
     # -- gateway configuration ------------------------------------------------------------------------
 
-    def gateway_config(self, gateway_id: str) -> GatewayConfig:
-        """The configuration a gateway runs: its live cameras (with their real stream URLs) and sensors."""
+    def gateway_config(self, gateway_id: str, *, for_person: bool = False) -> GatewayConfig:
+        """The configuration a gateway runs: its live cameras and sensors, stream credentials sealed for the
+        gateway, or redacted ``for_person``."""
         with self.db.session() as session:
-            return gateway_config_of(session, self._gateway(session, gateway_id), self.sealer, self.clock.now())
+            gateway = self._gateway(session, gateway_id)
+            key = None if for_person else self._seal_key(gateway)
+            return gateway_config_of(session, gateway, self.sealer, self.clock.now(), key, for_person)
+
+    def _seal_key(self, gateway: Gateway) -> bytes | None:
+        """The key a gateway's configuration secrets are sealed with: from its registered password; for a
+        hub on the development account, from the development password its gateways share (a development
+        broker keeps nothing secret from anyone holding that account anyway)."""
+        if self.hub_account.generated:
+            return gateway_key(gateway.gateway_id, DEV_PASSWORD)
+        if gateway.config_key_encrypted is None:
+            return None
+        return self.sealer.open(gateway.config_key_encrypted).encode("ascii")
 
     def _config_changed(self, gateway_id: str) -> None:
         with self.db.session() as session:

@@ -10,12 +10,15 @@ import subprocess
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from broker.launcher import mosquitto_binary
+from edge.hub_config import read_hub_config
 from gridwatch.contracts import topics
+from gridwatch.contracts.messages import GatewayConfig
 from gridwatch.errors import TransportError
 from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from gridwatch.settings import DEV_PASSWORD, MqttSettings
 from tests.central.hubkit import populate
 from tests.conftest import free_port
 
@@ -138,7 +141,30 @@ def test_camera_stream_url_is_sealed_and_never_returned(api, world):
     config = api.client.get(
         "/api/v1/gateways/gw-1/config", headers=api.as_("gw-1", world["gateway_password"])
     ).json()
-    assert config["cameras"][0]["source"]["url"] == "rtsp://u:secret@10.0.0.5/s"
+    assert "secret" not in str(config)  # the gateway gets its stream credentials sealed, as on MQTT
+    # A hub on the development account seals for the development password its gateways share.
+    opened = read_hub_config(GatewayConfig.model_validate(config), "gw-1", DEV_PASSWORD)
+    assert opened.cameras[0].source.url == "rtsp://u:secret@10.0.0.5/s" and not opened.errors
+
+
+@pytest.mark.parametrize("person", ["admin", "op", "inst"])
+def test_people_see_a_gateways_config_with_credentials_redacted(api, world, person):
+    config = api.client.get("/api/v1/gateways/gw-1/config", headers=api.as_(person))
+    assert config.status_code == 200, config.text
+    assert config.json()["cameras"][0]["source"]["url"] == "rtsp://***:***@10.0.0.5/s"
+    assert "secret" not in config.text and "gridwatch-sealed" not in config.text
+
+
+def test_with_its_own_account_the_hub_seals_for_each_gateways_registered_password(make_api, clock):
+    api = make_api(mqtt=MqttSettings(username="hub", password=SecretStr("hub-password")))
+    world = populate(api, clock)
+    config = api.hub.registry.gateway_config("gw-1")  # what the broker retains
+    assert "secret" not in config.model_dump_json()
+    opened = read_hub_config(config, "gw-1", world["gateway_password"])
+    assert opened.cameras[0].source.url == "rtsp://u:secret@10.0.0.5/s" and not opened.errors
+    for password in (DEV_PASSWORD, None):  # another gateway's or the shared account's password opens nothing
+        refused = read_hub_config(config, "gw-1", password)
+        assert refused.cameras == () and "cam-1" in refused.errors[0] and "source.url" in refused.errors[0]
 
 
 def test_camera_zones_and_rules_validated_by_edge_model(api, world):
