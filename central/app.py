@@ -20,10 +20,11 @@ from central.api import (
     sensor_profiles_api,
     stream_api,
 )
-from central.auth import AuthError
+from central.auth import AuthError, TooManyAttempts
 from central.clock import Clock
 from central.errors import HubError
 from central.hub import Hub
+from central.request_guard import RequestGuard
 from central.settings import HubSettings
 from central.web import web_router
 
@@ -55,6 +56,7 @@ def create_app(
         openapi_url="/openapi.json" if settings.api_docs else None,
     )
     app.state.hub = hub
+    app.add_middleware(RequestGuard, limits=settings.http_limits, tokens=hub.tokens)  # type: ignore[arg-type]
     routers = (
         health,
         health_api,
@@ -73,6 +75,8 @@ def create_app(
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, AuthError) else None
+        if isinstance(exc, TooManyAttempts):
+            headers = {"Retry-After": str(exc.retry_after_s)}
         if exc.status_code >= 500:
             log.error("%s %s failed: %s", request.method, request.url.path, exc)
         else:

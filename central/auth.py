@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -20,22 +23,47 @@ class AuthError(HubError):
     status_code = 401
 
 
-class Passwords:
-    """argon2id hashing with a configurable cost (production keeps pwdlib's recommended parameters)."""
+class TooManyAttempts(HubError):
+    """Sign-in throttled, or every password-hashing slot busy (HTTP 429 with Retry-After)."""
 
-    def __init__(self, time_cost: int, memory_kib: int) -> None:
+    status_code = 429
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = max(1, retry_after_s)
+
+
+class Passwords:
+    """argon2id hashing with a configurable cost (production keeps pwdlib's recommended parameters). At most
+    ``max_concurrent`` hashes run at once: each allocates ``memory_kib``, so unbounded sign-ins would be a
+    lever on the hub's memory; a caller that finds no slot within ``wait_s`` gets TooManyAttempts."""
+
+    def __init__(self, time_cost: int, memory_kib: int, max_concurrent: int = 2, wait_s: float = 5.0) -> None:
         self._hasher = PasswordHash((Argon2Hasher(time_cost=time_cost, memory_cost=memory_kib),))
+        self._slots = threading.BoundedSemaphore(max_concurrent)
+        self._wait_s = wait_s
         self._dummy = self._hasher.hash("not-a-password")
 
     def hash(self, password: str) -> str:
-        return self._hasher.hash(password)
+        with self._slot():
+            return self._hasher.hash(password)
 
     def verify(self, password: str, password_hash: str | None) -> bool:
         """Check a password; with no hash, still spend the time so user names cannot be probed by timing."""
-        if password_hash is None:
-            self._hasher.verify(password, self._dummy)
-            return False
-        return self._hasher.verify(password, password_hash)
+        with self._slot():
+            if password_hash is None:
+                self._hasher.verify(password, self._dummy)
+                return False
+            return self._hasher.verify(password, password_hash)
+
+    @contextlib.contextmanager
+    def _slot(self) -> Iterator[None]:
+        if not self._slots.acquire(timeout=self._wait_s):
+            raise TooManyAttempts("the hub is busy checking passwords: try again in a moment", 1)
+        try:
+            yield
+        finally:
+            self._slots.release()
 
 
 @dataclass(frozen=True, slots=True)

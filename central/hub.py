@@ -6,6 +6,7 @@ import logging
 import threading
 
 from central.auth import Passwords, TokenIssuer
+from central.broker_auth import hub_broker_account, is_dev_account, secret_group
 from central.cases import CaseService
 from central.clock import Clock, SystemClock
 from central.consumer import MqttIngest
@@ -14,11 +15,12 @@ from central.db.engine import Database
 from central.dispatch import Dispatcher
 from central.evidence import EvidenceStore
 from central.ingest import Ingestor
-from central.keys import Sealer, jwt_secret, mosquitto_hash, new_password
+from central.keys import Sealer, jwt_secret, new_password
 from central.metrics import HubMetrics
 from central.people import People
 from central.registry import Registry
 from central.settings import HubSettings
+from central.sign_in_throttle import SignInThrottle
 from central.status import StatusTracker
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import GatewayConfig, encode
@@ -30,9 +32,18 @@ class Hub:
     """Everything one hub process runs. Build it, ``start()`` the workers, ``stop()`` them."""
 
     def __init__(self, settings: HubSettings, clock: Clock | None = None) -> None:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        broker_account = hub_broker_account(settings.mqtt, settings.data_dir, settings.ingest.worker_name)
+        if broker_account.generated:
+            log.warning(
+                "no MQTT account of its own (GRIDWATCH_MQTT_USERNAME/_PASSWORD unset or the development account): "
+                "the broker files in %s admit the hub as %r with the password in %s, never the development "
+                "account; give the hub that account (or your own) to run it against a production broker",
+                settings.data_dir / "mosquitto", broker_account.username, settings.data_dir / "broker-hub-password",
+            )
+        settings = _with_broker_account(settings, broker_account.username)
         self.settings = settings
         self.clock = clock or SystemClock()
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(settings.db_url)
         self.db.upgrade()
         secret = (
@@ -51,16 +62,19 @@ class Hub:
             self.metrics,
         )
         self.cases = CaseService(self.db, self.dispatcher, self.clock, self.evidence)
-        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib)
-        self.people = People(self.db, self.tokens, passwords, self.clock)
+        passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
+                              settings.sign_in.max_concurrent_hashes, settings.sign_in.hash_wait_s)
+        throttle = SignInThrottle(self.db, settings.sign_in, self.clock)
+        self.people = People(self.db, self.tokens, passwords, self.clock, throttle)
         self.registry = Registry(
             self.db,
             Sealer(settings.data_dir),
             passwords,
             self.clock,
             settings.data_dir / "mosquitto",
-            _hub_account(settings),
+            broker_account,
             publish_config=self._publish_config,
+            broker_pid_file=settings.broker_pid_file,
         )
         self.registry.write_broker_auth()
         self.status = StatusTracker(self.db, self.ingestor, self.clock)
@@ -137,9 +151,17 @@ class Hub:
             )
 
 
-def _hub_account(settings: HubSettings) -> tuple[str, str]:
-    """The hub's own broker account for the password file it writes (its MQTT user name and password; a
-    made-up password when it has none, since a production broker admits no anonymous clients anyway)."""
-    mqtt = settings.mqtt
-    password = mqtt.password.get_secret_value() if mqtt.password else new_password()
-    return mqtt.username or "hub", mosquitto_hash(password)
+def _with_broker_account(settings: HubSettings, username: str) -> HubSettings:
+    """The settings this process connects with: an ingest worker with a real account connects as its own
+    worker account (a production broker makes the user name the client id), and its shared group is one that
+    only holders of the hub's password can name (central/broker_auth.py)."""
+    mqtt, ingest = settings.mqtt, settings.ingest
+    if is_dev_account(mqtt):
+        return settings  # the development broker: one shared account, client ids as given
+    updates: dict[str, object] = {}
+    if username != mqtt.username:
+        updates["mqtt"] = mqtt.model_copy(update={"username": username})
+    if ingest.shared_group is not None:
+        password = mqtt.password.get_secret_value()  # type: ignore[union-attr]
+        updates["ingest"] = ingest.model_copy(update={"shared_group": secret_group(ingest.shared_group, password)})
+    return settings.model_copy(update=updates)

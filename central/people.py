@@ -24,6 +24,7 @@ from central.schemas import (
     UserPublic,
     UserUpdate,
 )
+from central.sign_in_throttle import SignInThrottle
 from central.states import AREA_PARENT, AreaLevel, Role
 
 log = logging.getLogger(__name__)
@@ -62,11 +63,13 @@ def _user_public(user: User) -> UserPublic:
 
 
 class People:
-    def __init__(self, db: Database, tokens: TokenIssuer, passwords: Passwords, clock: Clock) -> None:
+    def __init__(self, db: Database, tokens: TokenIssuer, passwords: Passwords, clock: Clock,
+                 throttle: SignInThrottle | None = None) -> None:
         self.db = db
         self.passwords = passwords
         self.tokens = tokens
         self.clock = clock
+        self.throttle = throttle
 
     # -- areas -------------------------------------------------------------------------------------------
 
@@ -159,14 +162,22 @@ class People:
 
     # -- signing in ------------------------------------------------------------------------------------
 
-    def sign_in(self, username: str, password: str) -> str:
+    def sign_in(self, username: str, password: str, address: str = "unknown") -> str:
+        """A token for ``username``; a throttled account or client ``address`` is refused before any hashing."""
+        if self.throttle is not None:
+            self.throttle.check(username, address)
         with self.db.session() as session:
             user = session.scalars(select(User).where(User.username == username)).first()
             ok = self.passwords.verify(password, user.password_hash if user else None)
-            if user is None or not ok or not user.active:
-                log.warning("failed sign-in for %r", username)
-                raise AuthError("wrong username or password")
-            principal = Principal(user_id=user.id, username=user.username, role=Role(user.role))
+            active = user is not None and ok and user.active
+            principal = Principal(user_id=user.id, username=user.username, role=Role(user.role)) if active else None
+        if principal is None:
+            log.warning("failed sign-in for %r from %s", username, address)
+            if self.throttle is not None:
+                self.throttle.failed(username, address)
+            raise AuthError("wrong username or password")
+        if self.throttle is not None:
+            self.throttle.succeeded(username)
         # Tokens live in real time (their expiry is checked against the wall clock by pyjwt).
         return self.tokens.issue(principal, datetime.now(UTC))
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from central.auth import Passwords
-from central.broker_auth import write_broker_auth
+from central.broker_auth import HubBrokerAccount, reload_broker, write_broker_auth
 from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Camera, Gateway, Sensor, User
@@ -41,6 +41,8 @@ from central.schemas import (
 from central.sensor_kinds import sensor_vendor
 from central.states import Role
 from gridwatch.contracts.messages import GatewayConfig
+from gridwatch.contracts.sealing import gateway_key
+from gridwatch.settings import DEV_PASSWORD
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +57,18 @@ class Registry:
         passwords: Passwords,
         clock: Clock,
         auth_dir: Path,
-        hub_account: tuple[str, str],
+        hub_account: HubBrokerAccount,
         publish_config: ConfigSink | None = None,
+        broker_pid_file: Path | None = None,
     ) -> None:
         self.db = db
         self.sealer = sealer
         self.passwords = passwords
         self.clock = clock
         self.auth_dir = auth_dir
-        self.hub_account = hub_account  # the hub's own broker account: (user name, $7$ hash)
+        self.hub_account = hub_account  # this hub process's own broker account
         self.publish_config = publish_config
+        self.broker_pid_file = broker_pid_file
 
     # -- gateways ----------------------------------------------------------------------------------
 
@@ -75,13 +79,14 @@ class Registry:
                 raise Conflict(f"gateway {body.gateway_id!r} is already registered")
             if session.scalars(select(User.id).where(User.username == body.gateway_id)).first() is not None:
                 raise Conflict(f"gateway id {body.gateway_id!r} is taken by a user account")
-            if body.gateway_id == self.hub_account[0]:
+            if self.hub_account.owns(body.gateway_id):
                 raise Conflict(f"gateway id {body.gateway_id!r} is the hub's own broker account")
             gateway = Gateway(
                 gateway_id=body.gateway_id,
                 name=body.name,
                 area_id=area_id_of(session, body.area_code),
                 mqtt_password_hash=mosquitto_hash(password),
+                config_key_encrypted=self.sealer.seal(gateway_key(body.gateway_id, password).decode("ascii")),
                 auto_registered=False,
                 retired=False,
                 state="unknown",
@@ -122,6 +127,7 @@ class Registry:
             gateway = self._gateway(session, gateway_id)
             gateway.retired = True
             gateway.mqtt_password_hash = None
+            gateway.config_key_encrypted = None
             for user in session.scalars(
                 select(User).where(User.username == gateway_id, User.role == Role.GATEWAY.value)
             ):
@@ -139,7 +145,8 @@ class Registry:
             return gateway_public(self._gateway(session, gateway_id))
 
     def write_broker_auth(self) -> None:
-        """Rewrite the broker's password file and ACL: the hub's account and every active gateway's."""
+        """Rewrite the broker's password file and ACL (the hub's accounts and every active gateway's) and make
+        the broker reload them."""
         with self.db.session() as session:
             accounts = {
                 g.gateway_id: g.mqtt_password_hash
@@ -147,6 +154,7 @@ class Registry:
                 if g.mqtt_password_hash and not g.retired
             }
         write_broker_auth(self.auth_dir, accounts, self.hub_account)
+        reload_broker(self.broker_pid_file)
 
     # -- cameras ------------------------------------------------------------------------------------
 
@@ -266,10 +274,23 @@ class Registry:
 
     # -- gateway configuration ------------------------------------------------------------------------
 
-    def gateway_config(self, gateway_id: str) -> GatewayConfig:
-        """The configuration a gateway runs: its live cameras (with their real stream URLs) and sensors."""
+    def gateway_config(self, gateway_id: str, *, for_person: bool = False) -> GatewayConfig:
+        """The configuration a gateway runs: its live cameras and sensors, stream credentials sealed for the
+        gateway, or redacted ``for_person``."""
         with self.db.session() as session:
-            return gateway_config_of(session, self._gateway(session, gateway_id), self.sealer, self.clock.now())
+            gateway = self._gateway(session, gateway_id)
+            key = None if for_person else self._seal_key(gateway)
+            return gateway_config_of(session, gateway, self.sealer, self.clock.now(), key, for_person)
+
+    def _seal_key(self, gateway: Gateway) -> bytes | None:
+        """The key a gateway's configuration secrets are sealed with: from its registered password; for a
+        hub on the development account, from the development password its gateways share (a development
+        broker keeps nothing secret from anyone holding that account anyway)."""
+        if self.hub_account.generated:
+            return gateway_key(gateway.gateway_id, DEV_PASSWORD)
+        if gateway.config_key_encrypted is None:
+            return None
+        return self.sealer.open(gateway.config_key_encrypted).encode("ascii")
 
     def _config_changed(self, gateway_id: str) -> None:
         with self.db.session() as session:

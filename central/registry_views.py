@@ -3,6 +3,7 @@ edge's own model, and a gateway's configuration (``GatewayConfig``)."""
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,10 @@ from central.schemas import CameraPublic, GatewayPublic, SensorPublic
 from central.sensor_kinds import sensor_for_gateway
 from edge.config.loader import parse_camera
 from edge.errors import ConfigError
+from gridwatch.contracts import sealing
 from gridwatch.contracts.messages import GatewayConfig
+
+log = logging.getLogger(__name__)
 
 
 def gateway_public(g: Gateway) -> GatewayPublic:
@@ -65,8 +69,12 @@ def validate_camera_config(camera_id: str, gateway_id: str, stream_url: str, con
     return {**config, "source": source}
 
 
-def gateway_config_of(session: Session, gateway: Gateway, sealer: Sealer, now: datetime) -> GatewayConfig:
-    """What ``gateway`` runs: its live cameras (with their real stream URLs) and the sensors it can read."""
+def gateway_config_of(
+    session: Session, gateway: Gateway, sealer: Sealer, now: datetime, key: bytes | None, for_person: bool
+) -> GatewayConfig:
+    """What ``gateway`` runs: its live cameras and the sensors it can read. A stream URL with credentials is
+    sealed with the gateway's ``key`` (gridwatch/contracts/sealing.py), or redacted when ``for_person`` (or
+    without a key): nobody but the gateway receives it in clear, from the API or the broker's retained copy."""
     cameras = session.scalars(
         select(Camera)
         .where(Camera.gateway_id == gateway.gateway_id, Camera.retired.is_(False))
@@ -82,14 +90,23 @@ def gateway_config_of(session: Session, gateway: Gateway, sealer: Sealer, now: d
         gateway_id=gateway.gateway_id,
         revision=gateway.config_revision,
         ts=now,
-        cameras=tuple(_camera_for_gateway(c, sealer) for c in cameras),
+        cameras=tuple(_camera_for_gateway(c, sealer, key, for_person) for c in cameras),
         sensors=tuple(c for c in map(sensor_for_gateway, sensors) if c is not None),
     )
 
 
-def _camera_for_gateway(camera: Camera, sealer: Sealer) -> dict[str, Any]:
+def _camera_for_gateway(camera: Camera, sealer: Sealer, key: bytes | None, for_person: bool) -> dict[str, Any]:
     config = dict(camera.config or {})
     url = sealer.open(camera.stream_url_encrypted) if camera.stream_url_encrypted else ""
+    if sealing.has_secret(url):
+        if key is not None and not for_person:
+            url = sealing.seal(url, key)
+        else:
+            if not for_person:
+                log.error("camera %s: its stream URL's credentials are left out of gateway %s's configuration: "
+                          "the gateway was registered before configurations were sealed; register it again",
+                          camera.camera_id, camera.gateway_id)
+            url = sealing.redact(url)
     return {
         **config,
         "camera_id": camera.camera_id,

@@ -120,6 +120,46 @@ class IngestSettings(BaseModel):
     batch_wait_s: float = Field(0.01, ge=0, le=5, description="how long a batch waits to fill up")
     shared_group: str | None = Field(None, description="MQTT shared-subscription group for ingest workers")
     client_id: str = Field("gridwatch-hub", description="MQTT client id (persistent session: keep stable)")
+    worker_name: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$",
+        description="an --ingest-only worker's name: on a production broker (client id = user name) it "
+        "connects as <hub user>@<name>, an account of its own holding its persistent session",
+    )
+
+
+class SignInSettings(BaseModel):
+    """How hard guessing passwords is: throttling per account and per client address, and how many password
+    hashes (argon2id, ``argon2_memory_kib`` each) may run at once."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    account_free_failures: int = Field(5, ge=1, le=1000, description="failures of one account before it waits")
+    address_free_failures: int = Field(
+        30, ge=1, le=100_000, description="failures from one client address before it waits (many users may "
+        "share an address behind a proxy or NAT)"
+    )
+    base_delay_s: float = Field(2, gt=0, le=3600, description="the first wait; it doubles with each failure")
+    max_delay_s: float = Field(900, gt=0, le=86400, description="the longest wait")
+    forget_after_s: float = Field(3600, gt=0, le=30 * 86400, description="failures this old no longer count")
+    max_concurrent_hashes: int = Field(
+        2, ge=1, le=64, description="password hashes computed at once; more callers wait (then get 429)"
+    )
+    hash_wait_s: float = Field(5, gt=0, le=60, description="how long a sign-in waits for a hashing slot")
+
+
+class HttpLimits(BaseModel):
+    """Request sizes the HTTP API accepts, enforced before a body is read."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_body_bytes: int = Field(
+        4 * 1024 * 1024, ge=1024, le=1024**3,
+        description="largest request body (an alert with a 2 MiB snapshot is about 2.7 MiB as JSON)",
+    )
+    max_upload_bytes: int = Field(
+        16 * 1024 * 1024, ge=1024, le=1024**3, description="largest body of an evidence upload (case feedback)"
+    )
 
 
 class HubSettings(BaseModel):
@@ -144,8 +184,15 @@ class HubSettings(BaseModel):
     admin_password: SecretStr | None = Field(None, description="first admin's password; generated if unset")
     argon2_time_cost: int = Field(3, ge=1, le=20, description="argon2id passes per password hash")
     argon2_memory_kib: int = Field(65536, ge=64, le=1_048_576, description="argon2id memory per hash")
+    sign_in: SignInSettings = Field(default_factory=SignInSettings)
+    http_limits: HttpLimits = Field(default_factory=HttpLimits)
     cases: CaseSettings = Field(default_factory=CaseSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    broker_pid_file: Path | None = Field(
+        None,
+        description="Mosquitto's pid_file: after rewriting the broker's password file and ACL the hub sends "
+        "that process SIGHUP so a new gateway can connect at once; unset: reload the broker by hand",
+    )
     metrics_public: bool = Field(False, description="serve /metrics without a token (for a scraper)")
     api_docs: bool = Field(
         True, description="serve the OpenAPI schema and /docs (public: schema only, no data); off hides both"
@@ -170,6 +217,7 @@ class HubSettings(BaseModel):
             "jwt_secret": "GRIDWATCH_JWT_SECRET",
             "admin_password": "GRIDWATCH_ADMIN_PASSWORD",
             "api_docs": "GRIDWATCH_API_DOCS",
+            "broker_pid_file": "GRIDWATCH_BROKER_PID_FILE",
         }
         values: dict[str, object] = {f: os.environ[n] for f, n in env.items() if n in os.environ}
         values.update({k: v for k, v in overrides.items() if v is not None})

@@ -12,9 +12,12 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydantic import SecretStr
+
 from edge.config import CameraConfig, parse_camera
 from edge.errors import ConfigError
 from edge.sensors.registry import Registry, registry_from_data
+from gridwatch.contracts import sealing
 from gridwatch.contracts.messages import GatewayConfig, decode
 from gridwatch.errors import ContractError
 from gridwatch.mqtt import Message
@@ -44,17 +47,21 @@ class CameraChanges:
         return not self.stop and not self.start
 
 
-def read_hub_config(config: GatewayConfig, gateway_id: str) -> HubConfig:
-    """Check ``config`` with the edge's camera and sensor models; refuse one for another gateway."""
+def read_hub_config(config: GatewayConfig, gateway_id: str, password: SecretStr | str | None = None) -> HubConfig:
+    """Check ``config`` with the edge's camera and sensor models; refuse one for another gateway. Stream URLs
+    the hub sealed for this gateway are opened with its registered (MQTT) ``password``."""
     if config.gateway_id != gateway_id:
         raise ConfigError(f"GatewayConfig for {config.gateway_id!r} reached gateway {gateway_id!r}")
     origin = f"hub config revision {config.revision}"
+    if isinstance(password, SecretStr):
+        password = password.get_secret_value()
+    key = sealing.gateway_key(gateway_id, password) if password else None
     cameras: list[CameraConfig] = []
     errors: list[str] = []
     for n, data in enumerate(config.cameras):
         name = data.get("camera_id", f"cameras[{n}]")
         try:
-            camera = parse_camera(dict(data), f"{origin}, camera {name}")
+            camera = parse_camera(_unsealed(dict(data), key), f"{origin}, camera {name}")
         except ConfigError as exc:
             errors.append(str(exc))
             continue
@@ -68,6 +75,22 @@ def read_hub_config(config: GatewayConfig, gateway_id: str) -> HubConfig:
     except ConfigError as exc:
         errors.append(str(exc))
     return HubConfig(config.revision, tuple(cameras), sensors, tuple(errors))
+
+
+def _unsealed(data: dict[str, object], key: bytes | None) -> dict[str, object]:
+    """``data`` with its sealed stream URL opened; ConfigError when it cannot be."""
+    source = data.get("source")
+    url = source.get("url") if isinstance(source, dict) else None
+    if not sealing.is_sealed(url):
+        return data
+    if key is None:
+        raise ConfigError(f"camera {data.get('camera_id')}: source.url is sealed for this gateway and no password "
+                          "was given to open it: the gateway needs its registered MQTT password (broker.password)")
+    try:
+        clear = sealing.unseal(str(url), key)
+    except ContractError as exc:
+        raise ConfigError(f"camera {data.get('camera_id')}: source.url: {exc}") from exc
+    return {**data, "source": {**source, "url": clear}}  # type: ignore[dict-item]
 
 
 def camera_changes(running: dict[str, CameraConfig], wanted: tuple[CameraConfig, ...]) -> CameraChanges:

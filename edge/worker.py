@@ -210,7 +210,7 @@ class EdgeWorker:
                 log.debug("hub config revision %d ignored: revision %d applied", config.revision, self.hub_revision)
                 return False
             try:
-                hub = read_hub_config(config, self.gateway_id)
+                hub = read_hub_config(config, self.gateway_id, self.settings.broker.password)
             except ConfigError as exc:
                 log.error("hub config ignored: %s", exc)
                 return False

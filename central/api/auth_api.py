@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import BaseModel
 
@@ -27,9 +27,17 @@ class Me(BaseModel):
     role: str
 
 
-@router.post("/token", response_model=Token, responses={401: {"description": "wrong username or password"}})
-def token(hub: HubDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
-    return Token(access_token=hub.people.sign_in(form.username, form.password), expires_in=hub.tokens.ttl_s)
+@router.post(
+    "/token",
+    response_model=Token,
+    responses={
+        401: {"description": "wrong username or password"},
+        429: {"description": "too many failed sign-ins for the account or from the address: see Retry-After"},
+    },
+)
+def token(hub: HubDep, request: Request, form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Token:
+    address = request.client.host if request.client else "unknown"
+    return Token(access_token=hub.people.sign_in(form.username, form.password, address), expires_in=hub.tokens.ttl_s)
 
 
 @router.get("/me", response_model=Me)

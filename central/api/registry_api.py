@@ -112,12 +112,13 @@ def retire_gateway(hub: HubDep, who: Installer, gateway_id: str) -> GatewayPubli
 
 @router.get("/gateways/{gateway_id}/config", responses=_NF)
 def gateway_config(hub: HubDep, who: CurrentUser, gateway_id: str) -> dict[str, Any]:
-    """The configuration the gateway runs (also retained on MQTT); a gateway may read only its own."""
+    """The configuration the gateway runs (also retained on MQTT); a gateway may read only its own. Stream
+    credentials reach the gateway sealed for it alone; everyone else sees them redacted (``***``)."""
     if who.role is Role.GATEWAY and who.username != gateway_id:
         raise Forbidden(f"gateway {who.username!r} may read only its own configuration")
     if who.role not in (Role.GATEWAY, Role.ADMIN, Role.INSTALLER, Role.OPERATOR):
         raise Forbidden(f"role '{who.role.value}' may not read gateway configurations")
-    config: GatewayConfig = hub.registry.gateway_config(gateway_id)
+    config: GatewayConfig = hub.registry.gateway_config(gateway_id, for_person=who.role is not Role.GATEWAY)
     return config.model_dump(mode="json", by_alias=True)
 
 

@@ -103,6 +103,9 @@ class Gateway(Base):
     config_revision: Mapped[int] = mapped_column(Integer, default=0)
     # The revision the gateway says it runs (gateways that follow the hub report it in their status).
     applied_config_revision: Mapped[int | None] = mapped_column(Integer)
+    # The key its configuration secrets are sealed with (derived from its password at registration; itself
+    # sealed with the hub's key): gridwatch/contracts/sealing.py.
+    config_key_encrypted: Mapped[str | None] = mapped_column(String(256))
 
 
 class Camera(Base):
@@ -256,3 +259,14 @@ class FeedEvent(Base):
     priority: Mapped[str | None] = mapped_column(String(8))
     assignee_id: Mapped[int | None] = mapped_column(Integer)
     data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SignInFailure(Base):
+    """Failed sign-ins of one account or one client address, for throttling (central/sign_in_throttle.py); in
+    the database so every hub process and a restarted hub see the same count."""
+
+    __tablename__ = "sign_in_failures"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)  # "account:<name>" or "address:<ip>"
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)

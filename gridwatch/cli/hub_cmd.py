@@ -107,7 +107,8 @@ def ingest_settings(ingest_only: bool, worker_name: str | None, auto_register: b
             raise typer.BadParameter("--worker-name names an --ingest-only worker", param_hint="--worker-name")
         return IngestSettings(auto_register=auto_register)
     name = worker_name or socket.gethostname()
-    return IngestSettings(auto_register=auto_register, shared_group="hub", client_id=f"gridwatch-hub-ingest-{name}")
+    return IngestSettings(auto_register=auto_register, shared_group="hub", client_id=f"gridwatch-hub-ingest-{name}",
+                          worker_name=name)
 
 
 def _run_server(settings: object) -> None:

@@ -124,6 +124,21 @@ def all_commands(gateway_id: str) -> str:
     return f"{_base(gateway_id)}/cmd/+"
 
 
+def everything() -> str:
+    """Every topic of the tree (the hub's read access)."""
+    return f"{ROOT}/#"
+
+
+def any_config() -> str:
+    """Every gateway's configuration topic (the hub writes them)."""
+    return f"{ROOT}/+/config"
+
+
+def any_command() -> str:
+    """Every gateway's command topics (the hub writes them)."""
+    return f"{ROOT}/+/cmd/+"
+
+
 def shared(group: str, topic_filter: str) -> str:
     """A shared subscription: workers of one ``group`` split the messages of ``topic_filter``.
 

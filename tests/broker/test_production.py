@@ -2,74 +2,35 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import queue
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 
 from broker.errors import BrokerError
 from broker.launcher import mosquitto_binary
 from broker.passwords import password_line, write_password_file
-from broker.production import ProductionBrokerSettings, acl_template, current_user, render_production_config
+from broker.production import acl_template
 from gridwatch.contracts import topics
 from gridwatch.errors import TransportError
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
-from tests.conftest import free_port
+from tests.broker.prodkit import start_production_broker
 
 pytestmark = pytest.mark.integration
-
-
-def _self_signed(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number()).not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                                    x509.IPAddress(__import__("ipaddress").ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_path, key_path = tmp / "server.crt", tmp / "server.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))
-    return cert_path, key_path
 
 
 @pytest.fixture
 def production_broker(tmp_path: Path):
     if mosquitto_binary() is None:
         pytest.skip("mosquitto is not installed")
-    cert, key = _self_signed(tmp_path)
-    settings = ProductionBrokerSettings(
-        bind_address="127.0.0.1", data_dir=tmp_path, password_file=tmp_path / "passwords",
-        acl_file=tmp_path / "acl", certfile=cert, keyfile=key, cafile=cert,
-    )
-    write_password_file(settings.password_file, {"gw-1": "pw-1", "gw-2": "pw-2", "hub": "pw-hub"})
-    settings.acl_file.write_text(acl_template())
-    port = free_port()
-    conf = tmp_path / "mosquitto.conf"
-    conf.write_text(render_production_config(settings, port=port, run_user=current_user())
-                    .replace("log_dest syslog", "log_dest stderr"))
-    process = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.PIPE)
-    time.sleep(0.5)
-    assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
-    yield port, cert
-    process.terminate()
-    process.wait(10)
+    write_password_file(tmp_path / "passwords", {"gw-1": "pw-1", "gw-2": "pw-2", "hub": "pw-hub"})
+    (tmp_path / "acl").write_text(acl_template())
+    broker = start_production_broker(tmp_path, tmp_path / "passwords", tmp_path / "acl")
+    yield broker.port, broker.cafile
+    broker.stop()
 
 
 def _client(port: int, ca: Path, user: str | None, password: str | None) -> MqttClient:

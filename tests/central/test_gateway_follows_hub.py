@@ -4,6 +4,7 @@ revision it runs back to the hub."""
 
 from __future__ import annotations
 
+import queue
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ import pytest
 from edge.gateway_config import GatewaySettings
 from edge.sample_clip import ClipSpec, write_clip
 from edge.worker import EdgeWorker
+from gridwatch.contracts import topics
+from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import populate
 from tests.conftest import wait_until
@@ -43,6 +46,17 @@ def test_registering_and_retiring_a_camera_at_the_hub_starts_and_stops_it_on_the
         worker = EdgeWorker(settings).start()
         assert wait_until(lambda: worker.hub_revision is not None)
         assert sorted(worker.runtimes) == ["cam-1"] and worker._sensors is not None
+        # cam-1's RTSP URL carries credentials: retained on the broker sealed, opened by the gateway alone.
+        assert worker.runtimes["cam-1"].camera.source.url == "rtsp://u:secret@10.0.0.5/s"
+        retained: queue.Queue[bytes] = queue.Queue()
+        reader = MqttClient(broker)
+        reader.subscribe(topics.config("gw-1"), lambda m: retained.put(m.payload))
+        reader.connect()
+        try:
+            payload = retained.get(timeout=10)
+        finally:
+            reader.close()
+        assert b"secret" not in payload and b"gridwatch-sealed:v1:" in payload
         first = worker.hub_revision
 
         clip = write_clip(tmp_path / "lobby.mp4", ClipSpec(frames=20, fps=20))

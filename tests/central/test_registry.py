@@ -10,12 +10,15 @@ import subprocess
 import time
 
 import pytest
+from pydantic import SecretStr
 
 from broker.launcher import mosquitto_binary
+from edge.hub_config import read_hub_config
 from gridwatch.contracts import topics
+from gridwatch.contracts.messages import GatewayConfig
 from gridwatch.errors import TransportError
 from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from gridwatch.settings import DEV_PASSWORD, MqttSettings
 from tests.central.hubkit import populate
 from tests.conftest import free_port
 
@@ -47,14 +50,20 @@ def test_gateway_credentials_are_shown_once(api, world):
 
 
 def test_broker_auth_files_list_the_hub_and_live_gateways(api, world):
+    """Without an MQTT account of its own the hub runs on the development account, but the files it writes
+    for a production broker never carry that account: they carry 'hub' with a password generated into
+    data_dir (0600)."""
     folder = api.hub.settings.data_dir / "mosquitto"
     users = [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()]
-    assert users == ["gridwatch", "gw-1"]  # the hub's own account (its MQTT user) and the gateway's
+    assert users == ["gw-1", "hub"]  # the hub's own account and the gateway's; no 'gridwatch' dev account
+    generated = api.hub.settings.data_dir / "broker-hub-password"
+    assert generated.stat().st_mode & 0o777 == 0o600 and generated.read_text().strip() != "gridwatch-dev"
     acl = (folder / "acl").read_text()
-    assert "user gridwatch\ntopic read gridwatch/#" in acl and "pattern readwrite gridwatch/%u/#" in acl
+    assert "user hub\ntopic read gridwatch/#" in acl and "pattern readwrite gridwatch/%u/#" in acl
+    assert "gridwatch-dev" not in (folder / "passwd").read_text() and "user gridwatch\n" not in acl
     api.client.delete("/api/v1/gateways/gw-1", headers=api.as_("inst"))
-    assert [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()] == ["gridwatch"]
-    taken = api.client.post("/api/v1/gateways", json={"gateway_id": "gridwatch"}, headers=api.as_("inst"))
+    assert [line.split(":")[0] for line in (folder / "passwd").read_text().splitlines()] == ["hub"]
+    taken = api.client.post("/api/v1/gateways", json={"gateway_id": "hub"}, headers=api.as_("inst"))
     assert taken.status_code == 409 and "hub's own broker account" in taken.json()["detail"]
 
 
@@ -88,7 +97,10 @@ def test_generated_broker_files_run_a_real_mosquitto(api, world, tmp_path):
     proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
     clients: list[MqttClient] = []
     try:
-        hub = _connected(MqttSettings(port=port))  # the hub's development account, from the generated file
+        hub_password = (api.hub.settings.data_dir / "broker-hub-password").read_text().strip()
+        hub = _connected(MqttSettings(port=port, username="hub", password=hub_password))  # generated account
+        with pytest.raises(TransportError, match="refused"):  # the development account is not in the file
+            MqttClient(MqttSettings(port=port)).connect(timeout_s=5)
         clients.append(hub)
         inbox: queue.Queue[str] = queue.Queue()
         hub.subscribe(topics.all_events(), lambda m: inbox.put(m.topic))
@@ -129,7 +141,30 @@ def test_camera_stream_url_is_sealed_and_never_returned(api, world):
     config = api.client.get(
         "/api/v1/gateways/gw-1/config", headers=api.as_("gw-1", world["gateway_password"])
     ).json()
-    assert config["cameras"][0]["source"]["url"] == "rtsp://u:secret@10.0.0.5/s"
+    assert "secret" not in str(config)  # the gateway gets its stream credentials sealed, as on MQTT
+    # A hub on the development account seals for the development password its gateways share.
+    opened = read_hub_config(GatewayConfig.model_validate(config), "gw-1", DEV_PASSWORD)
+    assert opened.cameras[0].source.url == "rtsp://u:secret@10.0.0.5/s" and not opened.errors
+
+
+@pytest.mark.parametrize("person", ["admin", "op", "inst"])
+def test_people_see_a_gateways_config_with_credentials_redacted(api, world, person):
+    config = api.client.get("/api/v1/gateways/gw-1/config", headers=api.as_(person))
+    assert config.status_code == 200, config.text
+    assert config.json()["cameras"][0]["source"]["url"] == "rtsp://***:***@10.0.0.5/s"
+    assert "secret" not in config.text and "gridwatch-sealed" not in config.text
+
+
+def test_with_its_own_account_the_hub_seals_for_each_gateways_registered_password(make_api, clock):
+    api = make_api(mqtt=MqttSettings(username="hub", password=SecretStr("hub-password")))
+    world = populate(api, clock)
+    config = api.hub.registry.gateway_config("gw-1")  # what the broker retains
+    assert "secret" not in config.model_dump_json()
+    opened = read_hub_config(config, "gw-1", world["gateway_password"])
+    assert opened.cameras[0].source.url == "rtsp://u:secret@10.0.0.5/s" and not opened.errors
+    for password in (DEV_PASSWORD, None):  # another gateway's or the shared account's password opens nothing
+        refused = read_hub_config(config, "gw-1", password)
+        assert refused.cameras == () and "cam-1" in refused.errors[0] and "source.url" in refused.errors[0]
 
 
 def test_camera_zones_and_rules_validated_by_edge_model(api, world):

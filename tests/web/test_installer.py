@@ -9,10 +9,11 @@ from typing import Any
 
 import pytest
 
-from edge.config import parse_camera
+from edge.hub_config import read_hub_config
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import Availability, GatewayConfig, GatewayStatus, decode, encode, utc_now
 from gridwatch.mqtt import MqttClient
+from gridwatch.settings import DEV_PASSWORD
 
 from .conftest import screenshot
 from .stack import HubStack
@@ -98,7 +99,9 @@ def test_gateway_camera_zone_and_sensor(console: Any, stack: HubStack) -> None:
     # The gateway picks it up: retained on its config topic, valid for the edge's camera loader.
     config = _retained_config(stack, GATEWAY)
     camera = next(c for c in config.cameras if c["camera_id"] == CAMERA)
-    parsed = parse_camera(camera, f"gateway {GATEWAY} config")
+    assert "secret" not in str(camera)  # the stream credentials travel sealed for the gateway
+    opened = read_hub_config(config, GATEWAY, DEV_PASSWORD)  # a development hub seals for the dev account
+    parsed = next(c for c in opened.cameras if c.camera_id == CAMERA)
     assert parsed.source.url == "rtsp://viewer:secret@10.0.0.9/stream1"
     assert [r.rule_id for r in parsed.rules] == ["intrusion-1"]
     assert parsed.rules[0].zone == parsed.zones[0].id == "zone-1"
