@@ -245,6 +245,7 @@ class Outbox:
                                      storage_error_kind(exc)) from exc
         self._lock = threading.Lock()
         self._reserve = Path(f"{config.path}-reserve")
+        self._reserve_laid = self._reserve.is_file() and os.path.getsize(self._reserve) >= config.reserve_bytes
         self._ensure_reserve()
         self._in_sync = True
         self._uncleared_bytes = 1  # delivered payloads not cleared yet: unknown at open, so clear at the first drain
@@ -271,6 +272,16 @@ class Outbox:
         """
         with self._lock:
             self._resync_if_needed()
+            if not self._ensure_reserve():
+                # The reserve was spent recording deliveries on a full disk: what room there is stays for
+                # those records until the reserve can be laid again.
+                kind = "disk_full"
+                self._errors[kind] += 1
+                self._error_log.note(kind, 1, "outbox %s: disk full, no room for its %d-byte reserve: refused"
+                                     " %d new message(s)", self.config.path, self.config.reserve_bytes,
+                                     len(messages))
+                raise OutboxStorageError(f"outbox {self.config.path}: cannot store {len(messages)} message(s):"
+                                         " disk full (the reserve for recording deliveries is spent)", kind)
             batch = _Batch(self._count, self._bytes)
             try:
                 self._db.execute("BEGIN IMMEDIATE")
@@ -384,6 +395,7 @@ class Outbox:
             if storage_error_kind(first) == "disk_full" and self._reserve.exists():
                 log.warning("outbox %s: disk full; using the reserve to record deliveries", self.config.path)
                 self._reserve.unlink()
+                self._reserve_laid = False
             return self._mark(seqs)
         except sqlite3.Error:
             raise self._failed(f"mark {len(seqs)} message(s) delivered", first) from first
@@ -436,17 +448,20 @@ class Outbox:
             self._next_reclaim_mono = time.monotonic() + _MARK_RECLAIM_RETRY_S
             self._note_error("reclaim space", exc)
 
-    def _ensure_reserve(self) -> None:
-        """Lay the reserve file if it is missing; without room it is simply tried again later."""
+    def _ensure_reserve(self) -> bool:
+        """Lay the reserve file if it is missing; False when there is no room for it (tried again later)."""
         size = self.config.reserve_bytes
-        if not size or (self._reserve.is_file() and os.path.getsize(self._reserve) >= size):
-            return
+        if not size or self._reserve_laid:
+            return True
         try:
             with open(self._reserve, "wb") as f:
                 os.posix_fallocate(f.fileno(), 0, size)  # blocks really allocated, not a sparse file
         except OSError as exc:
             self._reserve.unlink(missing_ok=True)
             log.debug("outbox %s: no room for the %d-byte reserve yet: %s", self.config.path, size, exc)
+            return False
+        self._reserve_laid = True
+        return True
 
     # -- errors -------------------------------------------------------------------------------------
 

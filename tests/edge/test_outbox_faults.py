@@ -17,6 +17,19 @@ from edge.outbox import (
     OutgoingMessage,
     PutOutcome,
 )
+from edge.publisher import AlertPublisher
+from gridwatch.contracts.messages import (
+    AlertEvent,
+    AlertType,
+    Phase,
+    SensorEventDetail,
+    Severity,
+    SourceKind,
+    new_event_id,
+    utc_now,
+)
+from gridwatch.mqtt import MqttClient
+from gridwatch.settings import MqttSettings
 
 
 class CappedConnect:
@@ -43,6 +56,27 @@ class CappedConnect:
 def _db_pending(path: Path) -> int:
     with sqlite3.connect(path) as db:
         return int(db.execute("SELECT COUNT(*) FROM outbox WHERE delivered = 0").fetchone()[0])
+
+
+def test_a_publisher_on_a_full_outbox_counts_the_loss_and_does_not_raise(tmp_path: Path) -> None:
+    seam = CappedConnect()
+    outbox = Outbox(OutboxConfig(path=tmp_path / "o.sqlite", fsync=False, reserve_bytes=0), connect=seam)
+    offline = MqttClient(MqttSettings(host="127.0.0.1", port=1))  # never connects
+    publisher = AlertPublisher(offline, outbox, "gw-full")
+    seam.cap()
+    event_id = new_event_id()
+    alert = AlertEvent(
+        event_id=event_id, episode_id=event_id, phase=Phase.START, gateway_id="gw-full",
+        source_kind=SourceKind.SENSOR, source_id="smoke-1", alert_type=AlertType.SMOKE_ALARM,
+        severity=Severity.CRITICAL, observed_ts=utc_now(), emitted_ts=utc_now(), title="smoke " + "x" * 150,
+        detail=SensorEventDetail(device_kind="smoke", alarm_id="smoke", readings={"blob": "y" * 8000}),
+    )
+    assert publisher.publish(alert) is False  # the caller (housekeeping, a pipeline) carries on
+    stats = publisher.stats()
+    assert (stats.emitted, stats.stored, stats.dropped["outbox_error"]) == (1, 0, 1)
+    assert stats.outbox_errors == {"disk_full": 1}
+    seam.uncap()
+    assert publisher.publish(alert) is True
 
 
 def test_sqlite_full_is_translated_counted_logged_once_and_survived(

@@ -85,6 +85,10 @@ def test_publishes_in_order_exactly_once(broker: RunningBroker, tmp_path: Path) 
     assert [a.event_id for a in got] == [a.event_id for a in alerts]
     counters = publisher.counters()
     assert (counters.sent, counters.pending) == (50, 0)
+    stats = publisher.stats()
+    assert (stats.emitted, stats.stored, stats.duplicates, stats.sent, stats.pending, stats.unmarked) == (
+        51, 50, 1, 50, 0, 0)
+    assert stats.dropped == {"outbox_full": 0, "evicted": 0, "outbox_error": 0} and stats.outbox_errors == {}
     publisher.stop()
     client.close()
     collector.client.close()
