@@ -11,32 +11,44 @@ per ``log_interval_s``, as a summary): nothing is dropped silently.
 SQLite failures (a full disk, an I/O error) are translated once, here, into OutboxStorageError: the
 transaction is rolled back if SQLite has not already done so itself (it does on SQLITE_FULL), the pending
 count is re-read from the database, and the error is counted by kind and logged once per interval. A failed
-``mark_delivered`` changes nothing, so the caller can retry it. So that delivered messages can be marked
-on a full disk at all (and are not sent again after a restart), the outbox keeps a small reserve file
-beside the database (``reserve_bytes``); a mark that fails for lack of space gives the reserve back to the
-file system and tries again. The reserve is laid again once there is room (at open, when the queue drains).
+``mark_delivered`` changes nothing, so the caller can retry it. A mark only flips a flag (a page or two);
+so that it fits even on a full disk, and delivered messages are not sent again after a restart, the outbox
+keeps a reserve file beside the database (``reserve_bytes``, edge/outbox_space.py). A mark that finds the
+disk full gives the reserve back and tries again; until the reserve can be laid again, new messages are
+refused (counted as disk_full), so the room it left stays for recording deliveries.
 
-Delivered messages leave a small tombstone (id only, payload cleared) for the last ``remember_delivered``
-messages, so a late second ``put`` of an already delivered event id is still recognised as a duplicate.
-When the queue drains, the space freed is given back to the file system (incremental vacuum, WAL truncate).
+Delivered messages leave a small tombstone (id only; payloads are cleared in batches) for the last
+``remember_delivered`` messages, so a late second ``put`` of an already delivered event id is still
+recognised as a duplicate. When the queue drains, the space freed is given back to the file system
+(incremental vacuum, WAL truncate).
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import sqlite3
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from enum import IntEnum, StrEnum
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from edge.outbox_model import (
+    OutboxConfig,
+    OutboxCounters,
+    OutboxError,
+    OutboxFullError,
+    OutboxItem,
+    OutboxStorageError,
+    OutgoingMessage,
+    PutOutcome,
+    Tier,
+    storage_error_kind,
+)
+from edge.outbox_space import WAL_LIMIT_BYTES, Reserve, give_back_space
 
-from edge.errors import EdgeError
+__all__ = ["Outbox", "OutboxConfig", "OutboxCounters", "OutboxError", "OutboxFullError", "OutboxItem",
+           "OutboxStorageError", "OutgoingMessage", "PutOutcome", "Tier", "storage_error_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -59,129 +71,10 @@ _TIER_COLUMN = "ALTER TABLE outbox ADD COLUMN tier INTEGER NOT NULL DEFAULT 2"
 _TIER_BACKFILL = "UPDATE outbox SET tier = 0 WHERE droppable = 1"
 _TIER_INDEX = "CREATE INDEX IF NOT EXISTS outbox_victims ON outbox (tier, seq) WHERE delivered = 0"
 
-_WAL_LIMIT_BYTES = 4 * 1024 * 1024  # a drained outbox's WAL is truncated past this
 _CLEAR_BATCH_BYTES = 1024 * 1024  # delivered payloads are cleared once this much awaits clearing
 _MARK_RECLAIM_RETRY_S = 10.0  # a reclaim that failed (full disk) waits this long before the next try
-_RECLAIM_FREE_PAGES = 256  # vacuum when a drained outbox has this many free pages (1 MiB at 4 KiB pages)
 
 Connect = Callable[[str], sqlite3.Connection]
-
-
-class OutboxError(EdgeError):
-    """Root of the outbox's errors."""
-
-
-class OutboxFullError(OutboxError):
-    """The outbox is full of messages it may not evict and refused a vital one."""
-
-    outcomes: list[PutOutcome] | None = None  # set by put_many: what happened to each message
-
-
-class OutboxStorageError(OutboxError):
-    """SQLite failed (disk full, I/O error...): the operation did not happen; ``kind`` says why."""
-
-    def __init__(self, message: str, kind: str) -> None:
-        super().__init__(message)
-        self.kind = kind
-
-
-class Tier(IntEnum):
-    """What the size policy may do with a message: lower tiers go first."""
-
-    DROPPABLE = 0
-    VITAL = 1
-    CRITICAL = 2
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """A message to store: idempotency key, where it goes, and whether the size policy may drop it.
-
-    ``droppable``: may be refused or evicted first; ``critical`` (for a vital message): never evicted.
-    """
-
-    event_id: str
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    droppable: bool = False
-    critical: bool = True
-
-    @property
-    def tier(self) -> Tier:
-        if self.droppable:
-            return Tier.DROPPABLE
-        return Tier.CRITICAL if self.critical else Tier.VITAL
-
-
-class OutboxConfig(BaseModel):
-    """Where the outbox lives and how much it may hold."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: Path = Field(description="SQLite file of the queue, e.g. var/edge/outbox.sqlite")
-    max_items: int = Field(100_000, ge=1, le=10_000_000,
-                           description="undelivered messages held before the size policy acts")
-    max_bytes: int = Field(256 * 1024 * 1024, ge=1024, le=1 << 40,
-                           description="payload bytes of undelivered messages held before the size policy acts")
-    reserve_bytes: int = Field(2 * 1024 * 1024, ge=0, le=1 << 30,
-                               description="disk space held back so delivered messages can be marked on a"
-                               " full disk")
-    remember_delivered: int = Field(10_000, ge=0, le=1_000_000,
-                                    description="delivered event ids kept to recognise late duplicates")
-    fsync: bool = Field(True, description="fsync every put (synchronous=FULL): survives a power cut")
-    log_interval_s: float = Field(30.0, gt=0, le=3600,
-                                  description="drops and storage errors are logged at most this often")
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One queued message; ``seq`` orders the drain."""
-
-    seq: int
-    event_id: str
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    droppable: bool
-    enqueued_ts: float
-
-
-class PutOutcome(StrEnum):
-    ADDED = "added"
-    DUPLICATE = "duplicate"
-    REFUSED = "refused"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxCounters:
-    """Totals since open. ``refused``: new messages not stored for lack of room; ``evicted``: queued messages
-    removed to make room; ``storage_errors``: SQLite failures by kind (disk_full, io_error, ...)."""
-
-    added: int
-    duplicates: int
-    refused: int
-    evicted: int
-    deleted: int
-    storage_errors: dict[str, int] = field(default_factory=dict)
-    pending: int = 0
-    pending_bytes: int = 0
-
-
-def storage_error_kind(exc: sqlite3.Error) -> str:
-    """A short name for a SQLite failure: disk_full, io_error, corrupt, busy or database_error."""
-    code = (getattr(exc, "sqlite_errorcode", None) or 0) & 0xFF
-    if code == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
-        return "disk_full"
-    if code == sqlite3.SQLITE_IOERR or "disk i/o error" in str(exc).lower():
-        return "io_error"
-    if code in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
-        return "corrupt"
-    if code in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        return "busy"
-    return "database_error"
 
 
 class _RateLimitedLog:
@@ -233,7 +126,7 @@ class Outbox:
             self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if config.fsync else 'NORMAL'}")
-            self._db.execute(f"PRAGMA journal_size_limit={_WAL_LIMIT_BYTES}")
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._db.executescript(_SCHEMA)
             columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
             if "tier" not in columns:
@@ -244,9 +137,8 @@ class Outbox:
             raise OutboxStorageError(f"outbox {config.path}: cannot open the SQLite queue: {exc}",
                                      storage_error_kind(exc)) from exc
         self._lock = threading.Lock()
-        self._reserve = Path(f"{config.path}-reserve")
-        self._reserve_laid = self._reserve.is_file() and os.path.getsize(self._reserve) >= config.reserve_bytes
-        self._ensure_reserve()
+        self._reserve = Reserve(config.path, config.reserve_bytes)
+        self._reserve.ensure()
         self._in_sync = True
         self._uncleared_bytes = 1  # delivered payloads not cleared yet: unknown at open, so clear at the first drain
         self._next_forget = 1000
@@ -272,7 +164,7 @@ class Outbox:
         """
         with self._lock:
             self._resync_if_needed()
-            if not self._ensure_reserve():
+            if not self._reserve.ensure():
                 # The reserve was spent recording deliveries on a full disk: what room there is stays for
                 # those records until the reserve can be laid again.
                 kind = "disk_full"
@@ -392,10 +284,8 @@ class Outbox:
         except sqlite3.Error:
             self._rollback()
         try:
-            if storage_error_kind(first) == "disk_full" and self._reserve.exists():
+            if storage_error_kind(first) == "disk_full" and self._reserve.release():
                 log.warning("outbox %s: disk full; using the reserve to record deliveries", self.config.path)
-                self._reserve.unlink()
-                self._reserve_laid = False
             return self._mark(seqs)
         except sqlite3.Error:
             raise self._failed(f"mark {len(seqs)} message(s) delivered", first) from first
@@ -432,36 +322,12 @@ class Outbox:
             self._next_forget = self._deleted + 1000
             if self._count:
                 return
-            (free_pages,) = self._db.execute("PRAGMA freelist_count").fetchone()
-            vacuum = free_pages >= _RECLAIM_FREE_PAGES
-            if vacuum:
-                (mode,) = self._db.execute("PRAGMA auto_vacuum").fetchone()
-                # executescript steps the pragma to its end; execute() would free a single page
-                self._db.executescript("PRAGMA incremental_vacuum;" if mode == 2 else "VACUUM;")
-            wal = Path(f"{self.config.path}-wal")
-            if vacuum or (wal.is_file() and os.path.getsize(wal) > _WAL_LIMIT_BYTES):
-                # the database file shrinks only once the vacuumed pages are checkpointed
-                self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
-            self._ensure_reserve()
+            give_back_space(self._db, self.config.path)
+            self._reserve.ensure()
         except sqlite3.Error as exc:  # housekeeping only: the queue is consistent; try again a bit later
             self._rollback()
             self._next_reclaim_mono = time.monotonic() + _MARK_RECLAIM_RETRY_S
             self._note_error("reclaim space", exc)
-
-    def _ensure_reserve(self) -> bool:
-        """Lay the reserve file if it is missing; False when there is no room for it (tried again later)."""
-        size = self.config.reserve_bytes
-        if not size or self._reserve_laid:
-            return True
-        try:
-            with open(self._reserve, "wb") as f:
-                os.posix_fallocate(f.fileno(), 0, size)  # blocks really allocated, not a sparse file
-        except OSError as exc:
-            self._reserve.unlink(missing_ok=True)
-            log.debug("outbox %s: no room for the %d-byte reserve yet: %s", self.config.path, size, exc)
-            return False
-        self._reserve_laid = True
-        return True
 
     # -- errors -------------------------------------------------------------------------------------
 
