@@ -27,9 +27,9 @@ Stalls: a stream that stops sending without closing is noticed from frame arriva
 ``stall_timeout_s`` reports the camera offline with reason "stalled" (a watchdog thread; the reader is
 blocked in the read meanwhile). FFmpeg's read timeout is three stall timeouts: a longer silence drops the
 connection and reconnects. When frames come back after a stall, the backlog a camera sends in one burst is
-dropped undecoded: a frame that was already buffered (its read did not wait) and is older than
-``max_frame_age_s`` (by its stream timestamp) is counted in ``frames_stale`` and skipped, so the first
-frame processed is a fresh one.
+dropped undecoded (edge/stall_backlog.py): a frame that was already buffered (its read did not wait) and
+is older than ``max_frame_age_s`` (by its stream timestamp) is counted in ``frames_stale`` and skipped, so
+the first frame processed is a fresh one.
 """
 
 from __future__ import annotations
@@ -39,78 +39,24 @@ import random
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import cast
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 from edge.errors import SourceError
-from edge.source_open import open_capture, preflight, redact_url
+from edge.source_open import SourceSection, SourceSpec, open_capture, preflight, redact_url
+from edge.stall_backlog import StallBacklog
 from edge.types import Frame
 from gridwatch.contracts.messages import Availability
 
-__all__ = ["CaptureReader", "LatestFrame", "SourceSpec", "backoff_s", "check_image", "redact_url"]
+__all__ = ["CaptureReader", "LatestFrame", "SourceSection", "SourceSpec", "backoff_s", "check_image", "redact_url"]
 
 log = logging.getLogger(__name__)
 
 _READ_TIMEOUTS_PER_STALL = 3  # FFmpeg gives up a silent connection after this many stall timeouts
-
-
-class SourceSection(Protocol):
-    """The camera config's ``source`` section, as far as capture needs it."""
-
-    @property
-    def url(self) -> str: ...
-    @property
-    def realtime(self) -> bool: ...
-    @property
-    def loop(self) -> bool: ...
-    @property
-    def fps_limit(self) -> float | None: ...
-    @property
-    def reconnect_min_s(self) -> float: ...
-    @property
-    def reconnect_max_s(self) -> float: ...
-    @property
-    def open_timeout_s(self) -> float: ...
-    @property
-    def stall_timeout_s(self) -> float: ...
-    @property
-    def max_frame_age_s(self) -> float: ...
-
-
-@dataclass(frozen=True, slots=True)
-class SourceSpec:
-    """What a reader needs to know about one source (built from a camera's ``source`` section)."""
-
-    url: str
-    realtime: bool = True
-    loop: bool = False
-    fps_limit: float | None = None
-    reconnect_min_s: float = 1.0
-    reconnect_max_s: float = 30.0
-    open_timeout_s: float = 10.0
-    stall_timeout_s: float = 10.0
-    max_frame_age_s: float = 1.0
-
-    @classmethod
-    def from_section(cls, section: SourceSection) -> SourceSpec:
-        return cls(str(section.url), bool(section.realtime), bool(section.loop), section.fps_limit,
-                   float(section.reconnect_min_s), float(section.reconnect_max_s),
-                   float(section.open_timeout_s), float(section.stall_timeout_s), float(section.max_frame_age_s))
-
-    @property
-    def device_index(self) -> int | None:
-        """The local device number for ``device:N`` (or a bare ``N``), else None."""
-        tail = self.url.removeprefix("device:")
-        return int(tail) if tail.isdigit() else None
-
-    @property
-    def is_file(self) -> bool:
-        return "://" not in self.url and self.device_index is None
 
 
 class LatestFrame:
@@ -312,7 +258,7 @@ class CaptureReader:
         """Read frames until the stream ends or fails; return whether any good frame came."""
         interval_s = self._frame_interval_s(cap)
         pace_file = self.spec.is_file and self.spec.realtime
-        backlog = _Backlog(cap, self.spec)
+        backlog = StallBacklog(cap, self.spec)
         next_due = time.monotonic()
         got_any = False
         consecutive_bad = 0
@@ -364,46 +310,3 @@ class CaptureReader:
             self.frames_read += 1
             self._on_frame(frame)
         return got_any
-
-
-class _Backlog:
-    """Recognises, after a stall, the frames a live stream had buffered and sends in one burst.
-
-    A frame is stale when it is older than ``max_frame_age_s`` and either ends the stall or its read did
-    not wait (it was buffered already: under half a frame interval). Its age is its stream timestamp
-    measured against the last frame processed before the stall; without a usable timestamp a buffered frame
-    counts as old. The first frame whose read waited (live again) or that is recent ends the catch-up.
-    """
-
-    def __init__(self, cap: cv2.VideoCapture, spec: SourceSpec) -> None:
-        self._cap = cap
-        self._live = not spec.is_file
-        self._stall_s = spec.stall_timeout_s
-        self._max_age_s = spec.max_frame_age_s
-        fps = cap.get(cv2.CAP_PROP_FPS)
-        self._buffered_s = 0.5 / fps if 1.0 <= fps <= 120.0 else 0.05
-        self._offset_s: float | None = None  # arrival (monotonic) minus stream time of the last fresh frame
-        self._catching_up = False
-
-    def _stream_s(self) -> float | None:
-        pos_ms = self._cap.get(cv2.CAP_PROP_POS_MSEC)
-        return pos_ms / 1000.0 if pos_ms and pos_ms > 0 else None
-
-    def is_stale(self, grab_start: float, now: float, silent_s: float) -> bool:
-        if not self._live:
-            return False
-        resumed = silent_s >= self._stall_s  # this frame's read waited out the stall itself
-        self._catching_up = self._catching_up or resumed
-        if not self._catching_up:
-            return False
-        stream_s = self._stream_s()
-        old = stream_s is None or self._offset_s is None or (now - stream_s) - self._offset_s > self._max_age_s
-        if old and (resumed or now - grab_start < self._buffered_s):
-            return True
-        self._catching_up = False
-        return False
-
-    def processed(self, now: float) -> None:
-        if self._live:
-            stream_s = self._stream_s()
-            self._offset_s = None if stream_s is None else now - stream_s

@@ -1,5 +1,5 @@
-"""Opening a camera source: URL redaction, a protocol pre-flight that no global lock can block, and the
-OpenCV/FFmpeg open with timeouts the FFmpeg backend honours.
+"""Opening a camera source: what describes it (SourceSpec), URL redaction, a protocol pre-flight that no
+global lock can block, and the OpenCV/FFmpeg open with timeouts the FFmpeg backend honours.
 
 Why a pre-flight: OpenCV's FFmpeg backend opens every capture under one process-wide mutex, so a camera
 that accepts the connection and never answers held that mutex for the whole open timeout (30 s by default)
@@ -20,6 +20,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import cv2
@@ -29,6 +30,60 @@ from edge.errors import SourceError
 _USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _SECRET_QUERY = re.compile(r"(?i)((?:password|passwd|pwd|token|key|secret|auth)=)[^&\s]*")
 _SLICE_S = 0.1  # socket waits are cut into slices this long so a stop is noticed promptly
+
+
+class SourceSection(Protocol):
+    """The camera config's ``source`` section, as far as capture needs it."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def realtime(self) -> bool: ...
+    @property
+    def loop(self) -> bool: ...
+    @property
+    def fps_limit(self) -> float | None: ...
+    @property
+    def reconnect_min_s(self) -> float: ...
+    @property
+    def reconnect_max_s(self) -> float: ...
+    @property
+    def open_timeout_s(self) -> float: ...
+    @property
+    def stall_timeout_s(self) -> float: ...
+    @property
+    def max_frame_age_s(self) -> float: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """What a reader needs to know about one source (built from a camera's ``source`` section)."""
+
+    url: str
+    realtime: bool = True
+    loop: bool = False
+    fps_limit: float | None = None
+    reconnect_min_s: float = 1.0
+    reconnect_max_s: float = 30.0
+    open_timeout_s: float = 10.0
+    stall_timeout_s: float = 10.0
+    max_frame_age_s: float = 1.0
+
+    @classmethod
+    def from_section(cls, section: SourceSection) -> SourceSpec:
+        return cls(str(section.url), bool(section.realtime), bool(section.loop), section.fps_limit,
+                   float(section.reconnect_min_s), float(section.reconnect_max_s),
+                   float(section.open_timeout_s), float(section.stall_timeout_s), float(section.max_frame_age_s))
+
+    @property
+    def device_index(self) -> int | None:
+        """The local device number for ``device:N`` (or a bare ``N``), else None."""
+        tail = self.url.removeprefix("device:")
+        return int(tail) if tail.isdigit() else None
+
+    @property
+    def is_file(self) -> bool:
+        return "://" not in self.url and self.device_index is None
 
 
 class SourceAuthError(SourceError):
