@@ -184,12 +184,18 @@ class CaptureReader:
             if not Path(spec.url).is_file():
                 raise SourceError(f"camera {self.camera_id}: video file {spec.url} does not exist")
         device = spec.device_index
+        refused = None
         if device is None and not spec.is_file:
-            preflight(spec.url, self.camera_id, spec.open_timeout_s, self._stop)
+            refused = preflight(spec.url, self.camera_id, spec.open_timeout_s, self._stop)
             if self._stop.is_set():
                 raise SourceError(f"camera {self.camera_id}: stopped while opening")
-        return open_capture(spec.url if device is None else device, self.camera_id, self.safe_url,
-                            spec.open_timeout_s, spec.stall_timeout_s * _READ_TIMEOUTS_PER_STALL)
+        try:
+            return open_capture(spec.url if device is None else device, self.camera_id, self.safe_url,
+                                spec.open_timeout_s, spec.stall_timeout_s * _READ_TIMEOUTS_PER_STALL)
+        except SourceError as exc:
+            if refused is not None:  # the pre-flight's 401 says why, where OpenCV cannot
+                raise refused from exc
+            raise
 
     def _run(self) -> None:
         attempt = 0

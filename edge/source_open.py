@@ -7,8 +7,8 @@ and every other camera's start and reconnect waited behind it. The pre-flight as
 answer on a plain socket (RTSP: DESCRIBE; HTTP: GET, read up to the status line) on the reader's own
 thread, with ``open_timeout_s`` and checking for a stop every 0.1 s; only a server that answered is opened
 with OpenCV, and that open is bounded by CAP_PROP_OPEN_TIMEOUT_MSEC. The pre-flight also names a refused
-password: a 401 to a DESCRIBE/GET that carried the URL's credentials is reported as "authentication
-failed" (FFmpeg's own 401 message only reaches stderr). Credentials never appear in a message.
+password: when OpenCV's open fails after a 401 to a DESCRIBE that carried the URL's credentials, the
+camera is reported as "authentication failed" (FFmpeg's own 401 message only reaches stderr). Credentials never appear in a message.
 """
 
 from __future__ import annotations
@@ -205,16 +205,18 @@ def _request(target: _Target, cseq: int, authorization: str | None) -> bytes:
     return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def preflight(url: str, camera_id: str, timeout_s: float, stop: threading.Event | None = None) -> None:
+def preflight(url: str, camera_id: str, timeout_s: float,
+              stop: threading.Event | None = None) -> SourceAuthError | None:
     """Check that an rtsp:// or http:// server answers at all, within ``timeout_s``, without OpenCV.
 
-    Raises SourceError when it does not (no connection, no answer), SourceAuthError on 401; any other
-    answer passes (OpenCV then reports what is wrong with it). Other sources are not checked here.
-    Returns early, without error, when ``stop`` is set.
+    Raises SourceError when it does not (no connection, no answer). A 401 is returned, not raised, as the
+    diagnosis to report if OpenCV's open fails too (so a camera whose challenge this check answers wrongly
+    is still opened); any other answer passes (OpenCV then reports what is wrong). Other sources are not
+    checked here. Returns early, without error, when ``stop`` is set.
     """
     target = _target(url)
     if target is None:
-        return
+        return None
     safe = redact_url(url)
     deadline = _Deadline(timeout_s, stop)
     try:
@@ -225,21 +227,22 @@ def preflight(url: str, camera_id: str, timeout_s: float, stop: threading.Event 
                 sock.sendall(_request(target, 2, _authorization(head, target, "DESCRIBE")))
                 head = _read_head(sock, deadline)
     except _Stopped:
-        return
+        return None
     except OSError as exc:
         raise SourceError(f"camera {camera_id}: cannot connect to {safe}: {exc.strerror or exc}") from None
     status = _status(head)
     if not head:
         raise SourceError(f"camera {camera_id}: {safe} accepted the connection but sent no answer within"
                           f" {timeout_s:g} s (open_timeout_s): expected a camera that answers")
-    if status == 401:
-        if target.user is None:
-            raise SourceAuthError(f"camera {camera_id}: authentication required by {safe} (401 Unauthorized)"
-                                  ": expected a user name and password in the URL")
-        if target.scheme == "http":
-            return  # HTTP: leave Basic/Digest to FFmpeg, which answers the challenge itself
-        raise SourceAuthError(f"camera {camera_id}: authentication failed for {safe} (401 Unauthorized):"
-                              " check the user name and password")
+    if status != 401:
+        return None
+    if target.user is None:
+        return SourceAuthError(f"camera {camera_id}: authentication required by {safe} (401 Unauthorized):"
+                               " expected a user name and password in the URL")
+    if target.scheme == "http":
+        return None  # HTTP: leave Basic/Digest to FFmpeg, which answers the challenge itself
+    return SourceAuthError(f"camera {camera_id}: authentication failed for {safe} (401 Unauthorized):"
+                           " check the user name and password")
 
 
 def open_capture(target: str | int, camera_id: str, safe_url: str, open_timeout_s: float,
