@@ -80,6 +80,21 @@ def test_a_hung_camera_delays_neither_start_reconnect_nor_shutdown_of_a_healthy_
         healthy_server.close()
 
 
+def test_a_hung_camera_does_not_delay_real_footage_from_a_file(cameras: list[Camera], shared_media) -> None:
+    footage = shared_media("pedestrians-768x576-10fps-150f.mp4")
+    server = HungServer()
+    try:
+        hung = _camera(cameras, "cam-hung", server.url("http"), open_timeout_s=60)
+        hung.reader.start()
+        assert wait_until(lambda: server.accepted >= 1, 5)
+        street = _camera(cameras, "cam-street", str(footage), realtime=False, loop=True)
+        street.reader.start()
+        assert wait_until(lambda: street.frames() >= 160, 15), "the file waited for the hung camera"
+        assert street.reader.frames_bad == 0  # the looped file was reopened (150 frames) without waiting
+    finally:
+        server.close()
+
+
 def test_a_camera_that_never_answers_is_offline_with_a_reason_and_retried(cameras: list[Camera]) -> None:
     server = HungServer()
     try:
