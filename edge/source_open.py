@@ -8,7 +8,8 @@ answer on a plain socket (RTSP: DESCRIBE; HTTP: GET, read up to the status line)
 thread, with ``open_timeout_s`` and checking for a stop every 0.1 s; only a server that answered is opened
 with OpenCV, and that open is bounded by CAP_PROP_OPEN_TIMEOUT_MSEC. The pre-flight also names a refused
 password: when OpenCV's open fails after a 401 to a DESCRIBE that carried the URL's credentials, the
-camera is reported as "authentication failed" (FFmpeg's own 401 message only reaches stderr). Credentials never appear in a message.
+camera is reported as "authentication failed" (FFmpeg's own 401 message only reaches stderr).
+Credentials never appear in a message.
 """
 
 from __future__ import annotations

@@ -66,16 +66,19 @@ class HungServer(_Listener):
 
 
 def numbered_jpeg(number: int, size: tuple[int, int] = (160, 120)) -> bytes:
-    """A flat grey JPEG whose grey level encodes ``number`` modulo 50: see ``frame_number``."""
-    image = np.full((size[1], size[0], 3), 5 * (number % 50), np.uint8)
+    """A flat JPEG whose colour encodes ``number`` (0-2499): blue ``number % 50``, green ``number // 50``."""
+    image = np.zeros((size[1], size[0], 3), np.uint8)
+    image[:, :, 0] = 5 * (number % 50)
+    image[:, :, 1] = 5 * (number // 50 % 50)
     ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 95])
     assert ok
     return data.tobytes()
 
 
 def frame_number(image_bgr: np.ndarray) -> int:
-    """The number (modulo 50) a ``numbered_jpeg`` frame carries."""
-    return round(float(image_bgr.mean()) / 5)
+    """The number a ``numbered_jpeg`` frame carries."""
+    blue, green = (round(float(image_bgr[:, :, c].mean()) / 5) for c in (0, 1))
+    return green * 50 + blue
 
 
 def _read_request(conn: socket.socket) -> bytes:

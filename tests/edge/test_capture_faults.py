@@ -108,23 +108,44 @@ def test_a_camera_that_never_answers_is_offline_with_a_reason_and_retried(camera
         server.close()
 
 
-def test_stalled_stream_is_reported_and_the_backlog_is_dropped_on_resume(cameras: list[Camera]) -> None:
-    # 10 fps; frame 15 is held 1.6 s with the connection open, then 15..30 come in one burst, then live.
+def _stalled(cameras: list[Camera], server: MjpegServer, **spec: object) -> Camera:
+    camera = _camera(cameras, "cam-stall", server.url(), **spec)
+    camera.flag = server.resumed.is_set
+    camera.reader.start()
+    assert wait_until(lambda: server.frames - 1 in camera.numbers, 20), camera.numbers
+    assert [s for s, _ in camera.states] == [Availability.ONLINE, Availability.OFFLINE, Availability.ONLINE], (
+        camera.states, camera.numbers)
+    assert camera.states[1][1].startswith("stalled: no frame for")
+    assert camera.flags[1] is False, "reported while the stream was still silent, not after it resumed"
+    assert server.accepted == 2, "the stall did not cost the connection (one pre-flight, one stream)"
+    return camera
+
+
+def test_a_stall_is_reported_and_frames_older_than_the_bound_are_dropped_on_resume(
+        cameras: list[Camera]) -> None:
+    # 25 fps, which is also the rate FFmpeg assumes for MJPEG: its timestamps run like a clock. Frame 30 is
+    # held 1 s with the connection open; then 30..54 come in one burst (ages 1.0 s down to 0), then live.
+    server = MjpegServer(fps=25, frames=75, stall_after=30, stall_s=1.0, hold_open=True)
+    try:
+        camera = _stalled(cameras, server, stall_timeout_s=0.5, max_frame_age_s=0.3)
+        first_after = min(n for n in camera.numbers if n >= 30)
+        # older than 0.3 s: frames 30..47 (47 seen here; a few either way on a loaded machine); the younger
+        # rest of the burst is processed
+        assert 40 <= first_after <= 54, camera.numbers
+        assert camera.reader.frames_stale == first_after - 30
+        assert camera.numbers[camera.numbers.index(first_after):] == list(range(first_after, 75))
+    finally:
+        server.close()
+
+
+def test_a_stall_without_usable_timestamps_still_drops_the_frame_held_by_the_stall(
+        cameras: list[Camera]) -> None:
+    # 10 fps while FFmpeg assumes 25 for MJPEG: the timestamps are frame counts, not a clock, so only what
+    # arrived without waiting after the stall counts as backlog (timing-dependent beyond the first frame).
     server = MjpegServer(fps=10, frames=45, stall_after=15, stall_s=1.6, hold_open=True)
     try:
-        camera = _camera(cameras, "cam-stall", server.url(), stall_timeout_s=0.7, max_frame_age_s=0.3)
-        camera.flag = server.resumed.is_set
-        camera.reader.start()
-        assert wait_until(lambda: 44 in camera.numbers, 20), camera.numbers
-        assert [s for s, _ in camera.states][:3] == [Availability.ONLINE, Availability.OFFLINE, Availability.ONLINE], (
-            camera.states, camera.numbers)
-        assert camera.states[1][1].startswith("stalled: no frame for")
-        assert camera.flags[1] is False, "reported while the stream was still silent, not after it resumed"
-        assert server.accepted == 2, "the stall did not cost the connection (one pre-flight, one stream)"
-        after_stall = [n for n in camera.numbers if n >= 15]
-        backlog = [n for n in after_stall if n <= 30]
-        assert camera.reader.frames_stale >= 8 and len(backlog) <= 8, camera.numbers
-        assert min(after_stall) >= 23, f"stale frames processed first: {camera.numbers}"
+        camera = _stalled(cameras, server, stall_timeout_s=0.7, max_frame_age_s=0.3)
+        assert 15 not in camera.numbers and camera.reader.frames_stale >= 1, camera.numbers
     finally:
         server.close()
 
