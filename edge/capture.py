@@ -27,9 +27,9 @@ Stalls: a stream that stops sending without closing is noticed from frame arriva
 ``stall_timeout_s`` reports the camera offline with reason "stalled" (a watchdog thread; the reader is
 blocked in the read meanwhile). FFmpeg's read timeout is three stall timeouts: a longer silence drops the
 connection and reconnects. When frames come back after a stall, the backlog a camera sends in one burst is
-dropped undecoded (edge/stall_backlog.py): a frame that was already buffered (its read did not wait) and
-is older than ``max_frame_age_s`` (by its stream timestamp) is counted in ``frames_stale`` and skipped, so
-the first frame processed is a fresh one.
+dropped undecoded (edge/stall_backlog.py): frames older than ``max_frame_age_s`` by their stream
+timestamps (where those are mere frame counts: old-looking frames that arrived without waiting) are counted
+in ``frames_stale`` and skipped, so the first frame processed is a fresh one.
 """
 
 from __future__ import annotations
