@@ -21,7 +21,8 @@ every 30 frames; 0.5 s reconnect backoff; seconds, before -> after):
     2              55.4 -> 0.31    57.6 -> 0.69        10.0 -> 0.20
 
 Limit: a camera that answers the pre-flight and then hangs inside FFmpeg's open (after DESCRIBE, say)
-still holds OpenCV's lock, but for at most ``open_timeout_s`` (10 s by default) per attempt, not 30 s.
+still holds OpenCV's lock, but for at most ``open_timeout_s`` (10 s by default) per attempt, not 30 s; so
+does a hung rtsps:// or https:// camera (the pre-flight speaks plain RTSP and HTTP only).
 
 Stalls: a stream that stops sending without closing is noticed from frame arrival time: no frame for
 ``stall_timeout_s`` reports the camera offline with reason "stalled" (a watchdog thread; the reader is
