@@ -34,6 +34,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from edge.outbox_model import (
+    STORAGE_ERROR_KINDS,
     OutboxConfig,
     OutboxCounters,
     OutboxError,
@@ -144,7 +145,8 @@ class Outbox:
         self._next_forget = 1000
         self._next_reclaim_mono = 0.0
         self._added = self._duplicates = self._refused = self._evicted = self._deleted = 0
-        self._errors: Counter[str] = Counter()
+        # every kind present from the start: a reader copying it never sees the dict change size
+        self._errors = dict.fromkeys(STORAGE_ERROR_KINDS, 0)
         self._drop_log = _RateLimitedLog(config.log_interval_s, logging.WARNING)
         self._error_log = _RateLimitedLog(config.log_interval_s, logging.ERROR)
 
@@ -187,7 +189,7 @@ class Outbox:
             self._duplicates += batch.outcomes.count(PutOutcome.DUPLICATE)
             self._refused += len(batch.refused)
             self._evicted += len(batch.evicted)
-        self._log_drops(batch)
+            self._log_drops(batch)
         if batch.refused_error is not None:
             batch.refused_error.outcomes = batch.outcomes
             raise batch.refused_error

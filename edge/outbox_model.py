@@ -103,7 +103,7 @@ class PutOutcome(StrEnum):
 @dataclass(frozen=True, slots=True)
 class OutboxCounters:
     """Totals since open. ``refused``: new messages not stored for lack of room; ``evicted``: queued messages
-    removed to make room; ``storage_errors``: SQLite failures by kind (disk_full, io_error, ...)."""
+    removed to make room; ``storage_errors``: SQLite failures by kind (every one of STORAGE_ERROR_KINDS)."""
 
     added: int
     duplicates: int
@@ -113,6 +113,9 @@ class OutboxCounters:
     storage_errors: dict[str, int] = field(default_factory=dict)
     pending: int = 0
     pending_bytes: int = 0
+
+
+STORAGE_ERROR_KINDS = ("disk_full", "io_error", "corrupt", "busy", "database_error")
 
 
 def storage_error_kind(exc: sqlite3.Error) -> str:
