@@ -123,7 +123,7 @@ class Outbox:
         try:
             self._db = opener(str(config.path))
             self._db.isolation_level = None
-            # Must precede the first table; an older file switches over at its first VACUUM (in _reclaim).
+            # Must precede the first table; an older file switches over at its first VACUUM (give_back_space).
             self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if config.fsync else 'NORMAL'}")
