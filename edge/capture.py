@@ -20,6 +20,9 @@ every 30 frames; 0.5 s reconnect backoff; seconds, before -> after):
     1              30.3 -> 0.31    27.8 -> 0.80        0.00 -> 0.10
     2              55.4 -> 0.31    57.6 -> 0.69        10.0 -> 0.20
 
+A whole motion-only gateway with two hung cameras (benchmarks/bench_gateway_hung_camera.py): healthy
+camera's first frame 60.7 s -> 0.5-0.6 s, its reconnect 57.7 s -> 0.8 s, gateway stop 15.1 s -> 0.2 s.
+
 Limit: a camera that answers the pre-flight and then hangs inside FFmpeg's open (after DESCRIBE, say)
 still holds OpenCV's lock, but for at most ``open_timeout_s`` (10 s by default) per attempt, not 30 s; so
 does a hung rtsps:// or https:// camera (the pre-flight speaks plain RTSP and HTTP only).
