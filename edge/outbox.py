@@ -1,13 +1,26 @@
 """Durable on-disk outbox: alert messages wait here (SQLite, WAL) until the broker has acknowledged them.
 
-Size policy: the outbox holds at most ``max_items`` messages. Messages are either *droppable* (an UPDATE of
-an episode already reported) or *vital* (START and END: an alarm or its clearing). When full, a droppable
-message is refused; a vital one first evicts the oldest droppable message; only when everything queued is
-vital is a vital message refused, by raising OutboxFullError so the caller knows. Every refusal and eviction
-is counted and logged (rate-limited): nothing is dropped silently.
+Size policy: the outbox holds at most ``max_items`` undelivered messages and ``max_bytes`` of their payloads.
+Each message has a tier: *droppable* (an UPDATE of an episode already reported), *vital* (START and END)
+or *critical* (vital, of critical severity). When a new message does not fit, a droppable one is refused;
+a vital or critical one evicts queued messages, oldest droppable first, then the oldest vital non-critical
+ones; critical messages are never evicted. Only when nothing evictable is left is a vital message refused, by
+raising OutboxFullError so the caller knows. Every refusal and eviction is counted and logged (at most once
+per ``log_interval_s``, as a summary): nothing is dropped silently.
 
-Delivered messages leave a small tombstone (id only, payload cleared) for the last ``remember_delivered``
-messages, so a late second ``put`` of an already delivered event id is still recognised as a duplicate.
+SQLite failures (a full disk, an I/O error) are translated once, here, into OutboxStorageError: the
+transaction is rolled back if SQLite has not already done so itself (it does on SQLITE_FULL), the pending
+count is re-read from the database, and the error is counted by kind and logged once per interval. A failed
+``mark_delivered`` changes nothing, so the caller can retry it. A mark only flips a flag (a page or two);
+so that it fits even on a full disk, and delivered messages are not sent again after a restart, the outbox
+keeps a reserve file beside the database (``reserve_bytes``, edge/outbox_space.py). A mark that finds the
+disk full gives the reserve back and tries again; until the reserve can be laid again, new messages are
+refused (counted as disk_full), so the room it left stays for recording deliveries.
+
+Delivered messages leave a small tombstone (id only; payloads are cleared in batches) for the last
+``remember_delivered`` messages, so a late second ``put`` of an already delivered event id is still
+recognised as a duplicate. When the queue drains, the space freed is given back to the file system
+(incremental vacuum, WAL truncate).
 """
 
 from __future__ import annotations
@@ -16,14 +29,27 @@ import logging
 import sqlite3
 import threading
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
-from pydantic import BaseModel, ConfigDict, Field
+from edge.outbox_model import (
+    STORAGE_ERROR_KINDS,
+    OutboxConfig,
+    OutboxCounters,
+    OutboxError,
+    OutboxFullError,
+    OutboxItem,
+    OutboxStorageError,
+    OutgoingMessage,
+    PutOutcome,
+    Tier,
+    storage_error_kind,
+)
+from edge.outbox_space import WAL_LIMIT_BYTES, Reserve, give_back_space
 
-from edge.errors import EdgeError
+__all__ = ["Outbox", "OutboxConfig", "OutboxCounters", "OutboxError", "OutboxFullError", "OutboxItem",
+           "OutboxStorageError", "OutgoingMessage", "PutOutcome", "Tier", "storage_error_kind"]
 
 log = logging.getLogger(__name__)
 
@@ -41,205 +67,322 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox (seq) WHERE delivered = 0;
 """
+# Added after the first release: outboxes written before it get the column (tier from ``droppable``).
+_TIER_COLUMN = "ALTER TABLE outbox ADD COLUMN tier INTEGER NOT NULL DEFAULT 2"
+_TIER_BACKFILL = "UPDATE outbox SET tier = 0 WHERE droppable = 1"
+_TIER_INDEX = "CREATE INDEX IF NOT EXISTS outbox_victims ON outbox (tier, seq) WHERE delivered = 0"
+
+_CLEAR_BATCH_BYTES = 1024 * 1024  # delivered payloads are cleared once this much awaits clearing
+_MARK_RECLAIM_RETRY_S = 10.0  # a reclaim that failed (full disk) waits this long before the next try
+
+Connect = Callable[[str], sqlite3.Connection]
 
 
-class OutboxFullError(EdgeError):
-    """The outbox is full of vital messages and refused another one."""
+class _RateLimitedLog:
+    """Counts events by reason and logs a summary at most once per interval (the first one at once)."""
 
-    outcomes: list[PutOutcome] | None = None  # set by put_many: what happened to each message
+    def __init__(self, interval_s: float, level: int) -> None:
+        self._interval_s = interval_s
+        self._level = level
+        self._last_mono: float | None = None
+        self._since: Counter[str] = Counter()
 
-
-@dataclass(frozen=True, slots=True)
-class OutgoingMessage:
-    """A message to store: idempotency key, where it goes, and whether the size policy may drop it."""
-
-    event_id: str
-    topic: str
-    payload: bytes
-    qos: int = 1
-    retain: bool = False
-    droppable: bool = False
-
-
-class OutboxConfig(BaseModel):
-    """Where the outbox lives and how much it may hold."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    path: Path = Field(description="SQLite file of the queue, e.g. var/edge/outbox.sqlite")
-    max_items: int = Field(100_000, ge=1, le=10_000_000,
-                           description="undelivered messages held before the size policy acts")
-    remember_delivered: int = Field(10_000, ge=0, le=1_000_000,
-                                    description="delivered event ids kept to recognise late duplicates")
-    fsync: bool = Field(True, description="fsync every put (synchronous=FULL): survives a power cut")
+    def note(self, reason: str, n: int, template: str, *args: object) -> None:
+        self._since[reason] += n
+        now = time.monotonic()
+        if self._last_mono is not None and now - self._last_mono < self._interval_s:
+            return
+        summary = ", ".join(f"{k} {v}" for k, v in sorted(self._since.items()))
+        log.log(self._level, template + " [since last report: %s]", *args, summary)
+        self._last_mono = now
+        self._since.clear()
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxItem:
-    """One queued message; ``seq`` orders the drain."""
+@dataclass(slots=True)
+class _Batch:
+    """What one put_many transaction does, applied to the outbox's state only once it committed."""
 
-    seq: int
-    event_id: str
-    topic: str
-    payload: bytes
-    qos: int
-    retain: bool
-    droppable: bool
-    enqueued_ts: float
-
-
-class PutOutcome(StrEnum):
-    ADDED = "added"
-    DUPLICATE = "duplicate"
-    REFUSED = "refused"
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxCounters:
-    added: int
-    duplicates: int
-    refused: int
-    evicted: int
-    deleted: int
+    count: int
+    size: int
+    outcomes: list[PutOutcome] = field(default_factory=list)
+    evicted: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    refused_error: OutboxFullError | None = None
 
 
 class Outbox:
-    """A thread-safe ordered queue of messages on disk, idempotent by event id."""
+    """A thread-safe ordered queue of messages on disk, idempotent by event id.
 
-    def __init__(self, config: OutboxConfig) -> None:
+    ``connect`` is the seam to SQLite (tests pass one that limits the file's size to provoke SQLITE_FULL).
+    """
+
+    def __init__(self, config: OutboxConfig, *, connect: Connect | None = None) -> None:
         self.config = config
         config.path.parent.mkdir(parents=True, exist_ok=True)
+        opener = connect or (lambda path: sqlite3.connect(path, check_same_thread=False, isolation_level=None))
         try:
-            self._db = sqlite3.connect(str(config.path), check_same_thread=False, isolation_level=None)
+            self._db = opener(str(config.path))
+            self._db.isolation_level = None
+            # Must precede the first table; an older file switches over at its first VACUUM (give_back_space).
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute(f"PRAGMA synchronous={'FULL' if config.fsync else 'NORMAL'}")
+            self._db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             self._db.executescript(_SCHEMA)
-            (self._count,) = self._db.execute("SELECT COUNT(*) FROM outbox WHERE delivered = 0").fetchone()
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+            if "tier" not in columns:
+                self._db.executescript(f"BEGIN; {_TIER_COLUMN}; {_TIER_BACKFILL}; COMMIT;")
+            self._db.execute(_TIER_INDEX)
+            self._count, self._bytes = self._read_pending()
         except sqlite3.Error as exc:
-            raise EdgeError(f"outbox {config.path}: cannot open the SQLite queue: {exc}") from exc
+            raise OutboxStorageError(f"outbox {config.path}: cannot open the SQLite queue: {exc}",
+                                     storage_error_kind(exc)) from exc
         self._lock = threading.Lock()
+        self._reserve = Reserve(config.path, config.reserve_bytes)
+        self._reserve.ensure()
+        self._in_sync = True
+        self._uncleared_bytes = 1  # delivered payloads not cleared yet: unknown at open, so clear at the first drain
+        self._next_forget = 1000
+        self._next_reclaim_mono = 0.0
         self._added = self._duplicates = self._refused = self._evicted = self._deleted = 0
-        self._last_warning_mono = 0.0
+        # every kind present from the start: a reader copying it never sees the dict change size
+        self._errors = dict.fromkeys(STORAGE_ERROR_KINDS, 0)
+        self._drop_log = _RateLimitedLog(config.log_interval_s, logging.WARNING)
+        self._error_log = _RateLimitedLog(config.log_interval_s, logging.ERROR)
 
     # -- writing ------------------------------------------------------------------------------------
 
     def put(self, event_id: str, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False,
-            droppable: bool = False) -> PutOutcome:
+            droppable: bool = False, critical: bool = True) -> PutOutcome:
         """Store a message durably; a second put of the same ``event_id`` is a no-op (DUPLICATE)."""
-        return self.put_many([OutgoingMessage(event_id, topic, payload, qos, retain, droppable)])[0]
+        return self.put_many([OutgoingMessage(event_id, topic, payload, qos, retain, droppable, critical)])[0]
 
     def put_many(self, messages: Sequence[OutgoingMessage]) -> list[PutOutcome]:
         """Store several messages in one transaction: one fsync for all of them (alert storms).
 
         If a vital message is refused, the others are still stored and OutboxFullError is raised after the
-        commit, carrying every outcome in ``outcomes``.
+        commit, carrying every outcome in ``outcomes``. If SQLite fails, nothing of the batch is stored and
+        OutboxStorageError is raised.
         """
-        outcomes: list[PutOutcome] = []
-        refused: OutboxFullError | None = None
         with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
+            self._resync_if_needed()
+            if not self._reserve.ensure():
+                # The reserve was spent recording deliveries on a full disk: what room there is stays for
+                # those records until the reserve can be laid again.
+                kind = "disk_full"
+                self._errors[kind] += 1
+                self._error_log.note(kind, 1, "outbox %s: disk full, no room for its %d-byte reserve: refused"
+                                     " %d new message(s)", self.config.path, self.config.reserve_bytes,
+                                     len(messages))
+                raise OutboxStorageError(f"outbox {self.config.path}: cannot store {len(messages)} message(s):"
+                                         " disk full (the reserve for recording deliveries is spent)", kind)
+            batch = _Batch(self._count, self._bytes)
             try:
+                self._db.execute("BEGIN IMMEDIATE")
                 for message in messages:
-                    try:
-                        outcomes.append(self._put_one(message))
-                    except OutboxFullError as exc:
-                        outcomes.append(PutOutcome.REFUSED)
-                        refused = refused or exc
+                    batch.outcomes.append(self._put_one(message, batch))
                 self._db.execute("COMMIT")
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                (self._count,) = self._db.execute(
-                    "SELECT COUNT(*) FROM outbox WHERE delivered = 0").fetchone()
-                raise
-        if refused is not None:
-            refused.outcomes = outcomes
-            raise refused
-        return outcomes
+            except sqlite3.Error as exc:
+                raise self._failed(f"store {len(messages)} message(s)", exc) from exc
+            self._count, self._bytes = batch.count, batch.size
+            self._added += batch.outcomes.count(PutOutcome.ADDED)
+            self._duplicates += batch.outcomes.count(PutOutcome.DUPLICATE)
+            self._refused += len(batch.refused)
+            self._evicted += len(batch.evicted)
+            self._log_drops(batch)
+        if batch.refused_error is not None:
+            batch.refused_error.outcomes = batch.outcomes
+            raise batch.refused_error
+        return batch.outcomes
 
-    def _put_one(self, m: OutgoingMessage) -> PutOutcome:
-        if self._count >= self.config.max_items:
-            if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (m.event_id,)).fetchone():
-                self._duplicates += 1
-                return PutOutcome.DUPLICATE
-            if not self._make_room(m.event_id, m.droppable):
-                return PutOutcome.REFUSED
-        cursor = self._db.execute(
-            "INSERT OR IGNORE INTO outbox (event_id, topic, payload, qos, retain, droppable, enqueued_ts)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (m.event_id, m.topic, m.payload, m.qos, int(m.retain), int(m.droppable), time.time()),
-        )
-        if cursor.rowcount == 0:
-            self._duplicates += 1
+    def _put_one(self, m: OutgoingMessage, b: _Batch) -> PutOutcome:
+        if self._db.execute("SELECT 1 FROM outbox WHERE event_id = ?", (m.event_id,)).fetchone():
             return PutOutcome.DUPLICATE
-        self._count += 1
-        self._added += 1
+        size, tier = len(m.payload), m.tier
+        while b.count + 1 > self.config.max_items or b.size + size > self.config.max_bytes:
+            victim = None
+            if tier > Tier.DROPPABLE and size <= self.config.max_bytes:
+                victim = self._db.execute(
+                    "SELECT seq, event_id, LENGTH(payload) FROM outbox WHERE delivered = 0 AND tier < ?"
+                    " ORDER BY tier, seq LIMIT 1", (int(Tier.CRITICAL),)).fetchone()
+            if victim is None:
+                return self._refuse(m, b)
+            self._db.execute("DELETE FROM outbox WHERE seq = ?", (victim[0],))
+            b.count -= 1
+            b.size -= victim[2]
+            b.evicted.append(victim[1])
+        self._db.execute(
+            "INSERT INTO outbox (event_id, topic, payload, qos, retain, droppable, tier, enqueued_ts)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (m.event_id, m.topic, m.payload, m.qos, int(m.retain), int(m.droppable), int(tier), time.time()),
+        )
+        b.count += 1
+        b.size += size
         return PutOutcome.ADDED
 
-    def _make_room(self, event_id: str, droppable: bool) -> bool:
-        if droppable:
-            self._refused += 1
-            self._warn("outbox %s full (%d): refused droppable message %s (%d refused so far)",
-                       self.config.path, self._count, event_id, self._refused)
-            return False
-        row = self._db.execute(
-            "SELECT seq, event_id FROM outbox WHERE droppable = 1 AND delivered = 0 ORDER BY seq LIMIT 1")
-        victim = row.fetchone()
-        if victim is None:
-            self._refused += 1
-            log.error("outbox %s full of %d vital messages: refused vital message %s",
-                      self.config.path, self._count, event_id)
-            raise OutboxFullError(
-                f"outbox {self.config.path} holds {self._count} undelivered vital messages (max_items"
-                f" {self.config.max_items}): refused {event_id}; expected the broker to come back first"
+    def _refuse(self, m: OutgoingMessage, b: _Batch) -> PutOutcome:
+        b.refused.append(m.event_id)
+        if m.tier > Tier.DROPPABLE and b.refused_error is None:
+            b.refused_error = OutboxFullError(
+                f"outbox {self.config.path} holds {b.count} undelivered messages ({b.size} bytes; max_items"
+                f" {self.config.max_items}, max_bytes {self.config.max_bytes}) that may not be evicted:"
+                f" refused {m.event_id} ({len(m.payload)} bytes); expected the broker to come back first"
             )
-        self._db.execute("DELETE FROM outbox WHERE seq = ?", (victim[0],))
-        self._count -= 1
-        self._evicted += 1
-        self._warn("outbox %s full: evicted droppable message %s to keep vital %s (%d evicted so far)",
-                   self.config.path, victim[1], event_id, self._evicted)
-        return True
+        return PutOutcome.REFUSED
 
-    def _warn(self, msg: str, *args: object) -> None:
-        now = time.monotonic()
-        if now - self._last_warning_mono >= 5.0:
-            self._last_warning_mono = now
-            log.warning(msg, *args)
+    def _log_drops(self, b: _Batch) -> None:
+        if b.evicted:
+            self._drop_log.note("evicted", len(b.evicted), "outbox %s full: evicted %d queued message(s)"
+                                " (e.g. %s) to keep newer ones (%d evicted in all)",
+                                self.config.path, len(b.evicted), b.evicted[0], self._evicted)
+        if b.refused:
+            self._drop_log.note("refused", len(b.refused), "outbox %s full: refused %d new message(s)"
+                                " (e.g. %s) (%d refused in all)",
+                                self.config.path, len(b.refused), b.refused[0], self._refused)
 
     # -- draining -----------------------------------------------------------------------------------
 
     def peek(self, limit: int, after_seq: int = 0) -> list[OutboxItem]:
         """Up to ``limit`` messages in order, starting after ``after_seq``; nothing is removed."""
         with self._lock:
-            rows = self._db.execute(
-                "SELECT seq, event_id, topic, payload, qos, retain, droppable, enqueued_ts FROM outbox"
-                " WHERE delivered = 0 AND seq > ? ORDER BY seq LIMIT ?", (after_seq, limit),
-            ).fetchall()
+            try:
+                rows = self._db.execute(
+                    "SELECT seq, event_id, topic, payload, qos, retain, droppable, enqueued_ts FROM outbox"
+                    " WHERE delivered = 0 AND seq > ? ORDER BY seq LIMIT ?", (after_seq, limit),
+                ).fetchall()
+            except sqlite3.Error as exc:
+                raise self._failed("read queued messages", exc) from exc
         return [OutboxItem(r[0], r[1], r[2], bytes(r[3]), r[4], bool(r[5]), bool(r[6]), r[7]) for r in rows]
 
-    def delete(self, seq: int) -> None:
-        """Mark a message delivered: its payload goes, its event id stays a while as a tombstone."""
+    def mark_delivered(self, seqs: Sequence[int]) -> int:
+        """Mark messages delivered (payload cleared, event id kept a while as a tombstone); how many were
+        still pending. On OutboxStorageError nothing changed: call again later with the same ``seqs``."""
+        if not seqs:
+            return 0
         with self._lock:
-            cursor = self._db.execute(
-                "UPDATE outbox SET delivered = 1, payload = x'' WHERE seq = ? AND delivered = 0", (seq,))
-            if cursor.rowcount:
-                self._count -= 1
-                self._deleted += 1
-                if self._deleted % 1000 == 0:
-                    self._forget_old_tombstones()
+            self._resync_if_needed()
+            try:
+                marked, freed = self._mark(seqs)
+            except sqlite3.Error as first:
+                marked, freed = self._mark_on_full_disk(seqs, first)
+            self._count -= marked
+            self._bytes -= freed
+            self._uncleared_bytes += freed
+            self._deleted += marked
+            self._maybe_reclaim()
+        return marked
 
-    def _forget_old_tombstones(self) -> None:
-        self._db.execute(
-            "DELETE FROM outbox WHERE delivered = 1 AND seq < (SELECT seq FROM outbox WHERE delivered = 1"
-            " ORDER BY seq DESC LIMIT 1 OFFSET ?)", (self.config.remember_delivered,),
-        )
+    def delete(self, seq: int) -> None:
+        """Mark one message delivered (see mark_delivered)."""
+        self.mark_delivered([seq])
+
+    def _mark_on_full_disk(self, seqs: Sequence[int], first: sqlite3.Error) -> tuple[int, int]:
+        # Move the WAL's frames into the database so the WAL file is written again from its start (its
+        # size is kept), then try again; if that is not enough, give the reserve back and try once more.
+        self._rollback()
+        try:
+            self._db.execute("PRAGMA wal_checkpoint(RESTART)")
+            return self._mark(seqs)
+        except sqlite3.Error:
+            self._rollback()
+        try:
+            if storage_error_kind(first) == "disk_full" and self._reserve.release():
+                log.warning("outbox %s: disk full; using the reserve to record deliveries", self.config.path)
+            return self._mark(seqs)
+        except sqlite3.Error:
+            raise self._failed(f"mark {len(seqs)} message(s) delivered", first) from first
+
+    def _mark(self, seqs: Sequence[int]) -> tuple[int, int]:
+        # Only the flag: a mark touches a page or two, so it fits in the reserve on a full disk. Payloads
+        # are cleared later, in batches (_reclaim).
+        marks = ",".join("?" * len(seqs))
+        self._db.execute("BEGIN IMMEDIATE")
+        marked, freed = self._db.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE delivered = 0 AND seq IN"
+            f" ({marks})", tuple(seqs)).fetchone()
+        self._db.execute(f"UPDATE outbox SET delivered = 1 WHERE delivered = 0 AND seq IN ({marks})", tuple(seqs))
+        self._db.execute("COMMIT")
+        return int(marked), int(freed)
+
+    def _maybe_reclaim(self) -> None:
+        due = self._count == 0 or self._uncleared_bytes >= _CLEAR_BATCH_BYTES or self._deleted >= self._next_forget
+        if due and time.monotonic() >= self._next_reclaim_mono:
+            self._reclaim()
+
+    def _reclaim(self) -> None:
+        """Clear delivered payloads and forget old tombstones; once drained, give freed pages and WAL space
+        back to the file system and lay the reserve again."""
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute("UPDATE outbox SET payload = x'' WHERE delivered = 1 AND LENGTH(payload) > 0")
+            self._db.execute(
+                "DELETE FROM outbox WHERE delivered = 1 AND seq < (SELECT seq FROM outbox WHERE delivered = 1"
+                " ORDER BY seq DESC LIMIT 1 OFFSET ?)", (self.config.remember_delivered,),
+            )
+            self._db.execute("COMMIT")
+            self._uncleared_bytes = 0
+            self._next_forget = self._deleted + 1000
+            if self._count:
+                return
+            give_back_space(self._db, self.config.path)
+            self._reserve.ensure()
+        except sqlite3.Error as exc:  # housekeeping only: the queue is consistent; try again a bit later
+            self._rollback()
+            self._next_reclaim_mono = time.monotonic() + _MARK_RECLAIM_RETRY_S
+            self._note_error("reclaim space", exc)
+
+    # -- errors -------------------------------------------------------------------------------------
+
+    def _failed(self, action: str, exc: sqlite3.Error) -> OutboxStorageError:
+        """Roll back what SQLite left open, re-read the pending count, count and log; the error to raise."""
+        self._rollback()
+        self._in_sync = False
+        self._resync_if_needed()
+        kind = self._note_error(action, exc)
+        return OutboxStorageError(f"outbox {self.config.path}: cannot {action}: {exc} ({kind})", kind)
+
+    def _note_error(self, action: str, exc: sqlite3.Error) -> str:
+        kind = storage_error_kind(exc)
+        self._errors[kind] += 1
+        self._error_log.note(kind, 1, "outbox %s: cannot %s: %s (%d storage error(s) in all)",
+                             self.config.path, action, exc, sum(self._errors.values()))
+        return kind
+
+    def _rollback(self) -> None:
+        # SQLite rolls a transaction back by itself on SQLITE_FULL and some I/O errors; a ROLLBACK then
+        # fails with "no transaction is active", so only roll back what is still open.
+        if self._db.in_transaction:
+            try:
+                self._db.execute("ROLLBACK")
+            except sqlite3.Error as exc:
+                log.debug("outbox %s: rollback failed: %s", self.config.path, exc)
+
+    def _resync_if_needed(self) -> None:
+        if self._in_sync:
+            return
+        try:
+            self._count, self._bytes = self._read_pending()
+            self._in_sync = True
+        except sqlite3.Error as exc:  # still unknown: the next operation tries again
+            self._note_error("count pending messages", exc)
+
+    def _read_pending(self) -> tuple[int, int]:
+        count, size = self._db.execute(
+            "SELECT COUNT(*), COALESCE(SUM(LENGTH(payload)), 0) FROM outbox WHERE delivered = 0").fetchone()
+        return int(count), int(size)
 
     # -- state --------------------------------------------------------------------------------------
 
     def __len__(self) -> int:
         return self._count
 
+    @property
+    def pending_bytes(self) -> int:
+        return self._bytes
+
     def counters(self) -> OutboxCounters:
-        return OutboxCounters(self._added, self._duplicates, self._refused, self._evicted, self._deleted)
+        return OutboxCounters(self._added, self._duplicates, self._refused, self._evicted, self._deleted,
+                              dict(self._errors), self._count, self._bytes)
 
     def close(self) -> None:
         with self._lock:

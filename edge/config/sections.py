@@ -39,6 +39,19 @@ class SourceConfig(Section):
         default=1.0, gt=0, le=600, description="first reconnect delay after a failure"
     )
     reconnect_max_s: float = Field(default=30.0, gt=0, le=3600, description="reconnect delay cap (backoff)")
+    open_timeout_s: float = Field(
+        default=10.0, gt=0, le=120,
+        description="a stream that gives no first answer (and no open) within this is retried later",
+    )
+    stall_timeout_s: float = Field(
+        default=10.0, gt=0, le=600,
+        description="a live stream with no frame for this long is reported offline, reason 'stalled';"
+        " after three times this without data the connection is dropped and reopened",
+    )
+    max_frame_age_s: float = Field(
+        default=1.0, gt=0, le=600,
+        description="after a stall, frames the camera had buffered and older than this are dropped unprocessed",
+    )
 
     @model_validator(mode="after")
     def _backoff_range(self) -> SourceConfig:

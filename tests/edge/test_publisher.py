@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import shutil
+import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,6 +30,7 @@ from gridwatch.contracts.messages import (
 )
 from gridwatch.mqtt import Message, MqttClient
 from gridwatch.settings import MqttSettings
+from tests.conftest import wait_until
 
 GW = "gw-pub"
 
@@ -79,6 +85,11 @@ def test_publishes_in_order_exactly_once(broker: RunningBroker, tmp_path: Path) 
     assert [a.event_id for a in got] == [a.event_id for a in alerts]
     counters = publisher.counters()
     assert (counters.sent, counters.pending) == (50, 0)
+    stats = publisher.stats()
+    assert (stats.emitted, stats.stored, stats.duplicates, stats.sent, stats.pending) == (51, 50, 1, 50, 0)
+    assert wait_until(lambda: publisher.stats().unmarked == 0, 5)  # the last ack's mark may still be running
+    assert stats.dropped == {"outbox_full": 0, "evicted": 0, "outbox_error": 0}
+    assert not any(stats.outbox_errors.values())
     publisher.stop()
     client.close()
     collector.client.close()
@@ -147,9 +158,8 @@ def test_outbox_survives_a_publisher_restart(mosquitto_broker: RunningBroker, tm
     collector.client.close()
 
 
-def test_offline_publisher_holds_everything_and_refuses_loudly_when_full(tmp_path: Path) -> None:
-    from edge.outbox import OutboxFullError
-
+def test_offline_publisher_holds_everything_and_refuses_loudly_when_full(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     offline = MqttClient(MqttSettings(host="127.0.0.1", port=1))  # never connects: the drainer waits
     outbox = Outbox(OutboxConfig(path=tmp_path / "o.sqlite", max_items=2))
     publisher = AlertPublisher(offline, outbox, GW).start()
@@ -159,10 +169,74 @@ def test_offline_publisher_holds_everything_and_refuses_loudly_when_full(tmp_pat
         update = AlertEvent.model_validate({**start.model_dump(by_alias=True), "event_id": new_event_id(),
                                             "phase": Phase.UPDATE})
         assert not publisher.publish(update), "an UPDATE is refused when full of alarms"
-        with pytest.raises(OutboxFullError, match="refused"):
-            publisher.publish(start)
+        with caplog.at_level(logging.WARNING, logger="edge.outbox"):
+            assert not publisher.publish(start), "a critical alarm evicts no other critical alarm"
+        assert "refused" in caplog.text
         assert not publisher.flush(0.3)
         counters = publisher.counters()
         assert (counters.sent, counters.pending, counters.refused) == (0, 2, 2)
+        stats = publisher.stats()
+        assert (stats.emitted, stats.stored, stats.pending) == (4, 2, 2)
+        assert stats.dropped == {"outbox_full": 2, "evicted": 0, "outbox_error": 0}
     finally:
         publisher.stop()
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    """A 4 MiB tmpfs of its own: a disk that really fills up (needs root; skipped where mounting fails)."""
+    mount_point = tmp_path / "small-disk"
+    mount_point.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small tmpfs for the full-disk test needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount_point)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a 4 MiB tmpfs here: {done.stderr.strip() or done.returncode}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def test_full_disk_counts_what_it_drops_and_resends_nothing_after_a_restart(
+        small_disk: Path, mosquitto_broker: RunningBroker) -> None:
+    settings = MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port)
+    collector = Collector(settings)
+    client = MqttClient(settings)
+    client.connect()
+    config = OutboxConfig(path=small_disk / "outbox.sqlite", fsync=False, reserve_bytes=256 * 1024)
+    publisher = AlertPublisher(client, Outbox(config), GW).start()
+    ballast = small_disk / "ballast"
+    with open(ballast, "wb") as f:  # the rest of the disk, less 128 KiB
+        os.posix_fallocate(f.fileno(), 0, shutil.disk_usage(small_disk).free - 128 * 1024)
+    accepted: list[str] = []
+    emitted = 0
+    try:
+        while publisher.stats().dropped["outbox_error"] < 5 and emitted < 5000:
+            alert = _alert(emitted)
+            emitted += 1
+            if publisher.publish(alert):  # never raises: the caller's thread survives a full disk
+                accepted.append(alert.event_id)
+        stats = publisher.stats()
+        assert stats.dropped["outbox_error"] == 5, "the disk never filled up"
+        assert stats.outbox_errors["disk_full"] >= 5
+        assert stats.emitted == emitted == stats.stored + stats.dropped["outbox_error"]
+        assert stats.stored == len(accepted) > 0
+        assert publisher.flush(20)
+        assert wait_until(lambda: publisher.stats().unmarked == 0, 10), "acks recorded on the full disk"
+        assert publisher.stats().sent == len(accepted)
+    finally:
+        publisher.stop()
+    ballast.unlink()
+    second = AlertPublisher(client, Outbox(config), GW).start()
+    sentinel = _alert(9999)
+    try:
+        assert second.publish(sentinel)
+        assert second.flush(10)
+        got = [a.event_id for a in collector.wait_for(len(accepted) + 1)]
+        assert got == [*accepted, sentinel.event_id], "in order, once each: nothing sent again after restart"
+    finally:
+        second.stop()
+        client.close()
+        collector.client.close()
