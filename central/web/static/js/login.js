@@ -1,11 +1,12 @@
 // Sign-in page: get a token, then open the console that belongs to the user's role.
 import { login } from "./api.js";
 import { bindLanguageSwitch, loadLanguage, pickLanguage, t } from "./i18n.js";
-import { CONSOLE_OF_ROLE, current, saveToken } from "./session.js";
+import { loadMeta } from "./meta.js";
+import { current, homeOf, saveToken } from "./session.js";
 import { checkInputs, showFormError } from "./ui.js";
 
 async function main() {
-  await loadLanguage(pickLanguage());
+  const [{ consoles }] = await Promise.all([loadMeta(), loadLanguage(pickLanguage())]);
   bindLanguageSwitch(document.getElementById("lang"));
   const reason = new URLSearchParams(window.location.search).get("reason");
   const notice = document.getElementById("login-notice");
@@ -14,7 +15,7 @@ async function main() {
     notice.textContent = t(`login.reason.${reason}`);
     notice.hidden = false;
   } else if (current()) {
-    window.location.assign(`/ui/${CONSOLE_OF_ROLE[current().role] || "login"}`);
+    window.location.assign(`/ui/${homeOf(current().role, consoles) || "login"}`);
     return;
   }
   const form = document.getElementById("login-form");
@@ -25,7 +26,7 @@ async function main() {
     button.disabled = true;
     try {
       const session = saveToken(await login(form.username.value.trim(), form.password.value));
-      const home = CONSOLE_OF_ROLE[session.role];
+      const home = homeOf(session.role, consoles);
       if (!home) {
         showFormError(form, t("login.no_console", { role: session.role }));
         return;
