@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import queue
+import socket
 import subprocess
 import time
 from pathlib import Path
@@ -24,6 +25,7 @@ from gridwatch.errors import TransportError
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.conftest import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -65,11 +67,19 @@ def production_broker(tmp_path: Path):
     conf.write_text(render_production_config(settings, port=port, run_user=current_user())
                     .replace("log_dest syslog", "log_dest stderr"))
     process = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.PIPE)
-    time.sleep(0.5)
+    wait_until(lambda: process.poll() is not None or _listening(port), 10, what=f"mosquitto to listen on {port}")
     assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
     yield port, cert
     process.terminate()
     process.wait(10)
+
+
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+    except OSError:
+        return False
+    return True
 
 
 def _client(port: int, ca: Path, user: str | None, password: str | None) -> MqttClient:
@@ -91,7 +101,7 @@ def test_gateway_can_publish_only_under_its_own_prefix(production_broker) -> Non
         assert gw1.publish(topics.events("gw-1", "sensor"), b"own", wait_s=5)
         message = inbox.get(timeout=5)
         assert (message.topic, message.payload) == ("gridwatch/gw-1/events/sensor", b"own")
-        time.sleep(0.3)
+        time.sleep(0.3)  # lets time pass on purpose: a forged message delivered late would show now
         assert inbox.empty(), "a gateway's message under another gateway's prefix was delivered"
     finally:
         gw1.close()

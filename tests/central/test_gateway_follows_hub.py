@@ -13,7 +13,7 @@ from edge.sample_clip import ClipSpec, write_clip
 from edge.worker import EdgeWorker
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import populate
-from tests.conftest import wait_until
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
