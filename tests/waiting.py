@@ -54,7 +54,7 @@ def wait_until(
         time.sleep(poll_s)
 
 
-def _describe(probe: Callable[[], object]) -> str:
+def _describe(probe: Callable[..., object]) -> str:
     """The probe's own source line for a lambda, else its name."""
     name = getattr(probe, "__qualname__", repr(probe))
     if name.endswith("<lambda>"):
