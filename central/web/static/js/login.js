@@ -5,7 +5,34 @@ import { loadMeta } from "./meta.js";
 import { current, homeOf, saveToken } from "./session.js";
 import { checkInputs, showFormError } from "./ui.js";
 
+async function signIn(form) {
+  if (!checkInputs(form)) return;
+  const button = form.querySelector("button[type=submit]");
+  button.disabled = true;
+  try {
+    const session = saveToken(await login(form.username.value.trim(), form.password.value));
+    const home = homeOf(session.role, (await loadMeta()).consoles);
+    if (!home) {
+      showFormError(form, t("login.no_console", { role: session.role }));
+      return;
+    }
+    window.location.assign(`/ui/${home}`);
+  } catch (exc) {
+    showFormError(form, exc.status === 401 || exc.status === 400 ? t("login.failed") : exc.message);
+    form.password.focus();
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function main() {
+  const form = document.getElementById("login-form");
+  // Bound before anything is fetched: a form sent while the page still loads goes through signIn, never
+  // through the browser's own submit (a GET with the password in the address).
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    signIn(form);
+  });
   const [{ consoles }] = await Promise.all([loadMeta(), loadLanguage(pickLanguage())]);
   bindLanguageSwitch(document.getElementById("lang"));
   const reason = new URLSearchParams(window.location.search).get("reason");
@@ -16,29 +43,7 @@ async function main() {
     notice.hidden = false;
   } else if (current()) {
     window.location.assign(`/ui/${homeOf(current().role, consoles) || "login"}`);
-    return;
   }
-  const form = document.getElementById("login-form");
-  form.addEventListener("submit", async (event) => {
-    event.preventDefault();
-    if (!checkInputs(form)) return;
-    const button = form.querySelector("button[type=submit]");
-    button.disabled = true;
-    try {
-      const session = saveToken(await login(form.username.value.trim(), form.password.value));
-      const home = homeOf(session.role, consoles);
-      if (!home) {
-        showFormError(form, t("login.no_console", { role: session.role }));
-        return;
-      }
-      window.location.assign(`/ui/${home}`);
-    } catch (exc) {
-      showFormError(form, exc.status === 401 || exc.status === 400 ? t("login.failed") : exc.message);
-      form.password.focus();
-    } finally {
-      button.disabled = false;
-    }
-  });
 }
 
 main();
