@@ -15,6 +15,7 @@ from central.api import (
     events_api,
     health,
     health_api,
+    meta_api,
     registry_api,
     reports_api,
     sensor_profiles_api,
@@ -67,6 +68,7 @@ def create_app(
         sensor_profiles_api,
         stream_api,
         reports_api,
+        meta_api,
     )
     for module in routers:
         app.include_router(module.router)

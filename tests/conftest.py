@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import os
 import socket
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from broker.launcher import BrokerKind, BrokerSettings, RunningBroker, mosquitto_binary, start_broker
 from gridwatch.settings import MqttSettings
+from tests.waiting import wait_until  # noqa: F401 - tests/waiting.py is the one helper; this path still works
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,16 +44,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def wait_until(predicate: Callable[[], object], timeout_s: float = 15.0) -> bool:
-    """Poll ``predicate`` every 50 ms until it is true (True) or ``timeout_s`` passed (False)."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
 
 
 @pytest.fixture

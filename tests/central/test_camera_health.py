@@ -3,7 +3,6 @@ served by GET /api/v1/health/cameras; and the sensor vendor profile from registr
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -28,6 +27,7 @@ from gridwatch.contracts.messages import (
 from gridwatch.mqtt import Message, MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import populate
+from tests.waiting import wait_until
 
 
 def _stats(camera_id: str = "cam-1", gateway_id: str = "gw-1", *, age_s: float = 0.0, **figures) -> CameraStats:
@@ -46,16 +46,6 @@ def _stats(camera_id: str = "cam-1", gateway_id: str = "gw-1", *, age_s: float =
     )
     values.update(figures)
     return CameraStats(**values)
-
-
-def _wait(predicate, timeout_s: float = 15.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 def _health(api, user: str = "op"):
@@ -101,7 +91,7 @@ def test_stats_through_the_broker_keep_the_latest_per_camera(mqtt_hub):
     assert publisher.publish(topics.stats("gw-1", "cam-9"), encode(_stats("cam-1")), qos=0, wait_s=5)
     assert publisher.publish(topics.stats("gw-1", "cam-9"), encode(_stats("cam-9")), qos=0, wait_s=5)
 
-    camera = _wait(lambda: (c := _camera(api))["detect_fps"] == 5.2 and c["state"] == "online" and c)
+    camera = wait_until(lambda: _camera(api), until=lambda c: c["detect_fps"] == 5.2 and c["state"] == "online")
     assert camera == {
         **camera,
         "gateway_id": "gw-1",
@@ -117,11 +107,11 @@ def test_stats_through_the_broker_keep_the_latest_per_camera(mqtt_hub):
         "stats_stale": False,
     }
     assert camera["stats_at"].startswith(second.ts.strftime("%Y-%m-%dT%H:%M:%S"))
-    gateway = _wait(lambda: (g := _health(api).json()["gateways"][0])["state"] == "online" and g)
+    gateway = wait_until(lambda: _health(api).json()["gateways"][0], until=lambda g: g["state"] == "online")
     assert gateway["gateway_id"] == "gw-1" and gateway["last_seen_at"] is not None
     assert _rows(api) == 1  # upserted: one row per camera, no history
 
-    metrics = _wait(lambda: 'outcome="unknown_camera"} 1.0' in (m := _metrics(api)) and m)
+    metrics = wait_until(lambda: _metrics(api), until=lambda m: 'outcome="unknown_camera"} 1.0' in m)
     assert 'gridwatch_hub_camera_stats_total{outcome="invalid_schema"} 1.0' in metrics
     assert 'gridwatch_hub_camera_stats_total{outcome="topic_mismatch"} 1.0' in metrics
 

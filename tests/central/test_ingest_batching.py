@@ -3,8 +3,6 @@ event is stored once whatever the batch size."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from pydantic import ValidationError
 
@@ -14,6 +12,7 @@ from gridwatch.contracts.messages import encode
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import event, populate
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -41,9 +40,7 @@ def test_batch_max_caps_events_per_transaction(make_api, clock, mosquitto_broker
         sent = [event("cam-1") for _ in range(events)]
         for e in sent:
             assert publisher.publish(topics.events("gw-1", "camera"), encode(e), wait_s=5)
-        deadline = time.monotonic() + 15
-        while _batches(api)[1] - before[1] < events and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: _batches(api), 15, until=lambda now: now[1] - before[1] >= events)
         count, total = (now - then for now, then in zip(_batches(api), before, strict=True))
     finally:
         publisher.close()

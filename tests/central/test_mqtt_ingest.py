@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from gridwatch.contracts import topics
@@ -11,18 +9,9 @@ from gridwatch.contracts.messages import AlertType, Availability, GatewayStatus,
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import event, populate
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def _wait(predicate, timeout_s=15.0):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
 
 
 @pytest.fixture
@@ -39,6 +28,13 @@ def mqtt_hub(make_api, clock, mosquitto_broker):
     api.hub.stop()
 
 
+def _handled(api) -> float:
+    """MQTT messages the hub has dealt with: stored (any outcome, duplicates included) or refused."""
+    counters = (api.hub.metrics.ingested, api.hub.metrics.rejected)
+    return sum(s.value for c in counters for s in c.collect()[0].samples
+               if s.name.endswith("_total") and s.labels["transport"] == "mqtt")
+
+
 def _alerts(api):
     return api.client.get("/api/v1/alerts", headers=api.as_("op"), params={"limit": 1000}).json()
 
@@ -52,8 +48,7 @@ def test_events_duplicates_and_junk_through_the_broker(mqtt_hub):
     assert publisher.publish(topic, encode(events[0]), wait_s=5)  # duplicate delivery
     assert publisher.publish(topic, b"{junk", wait_s=5)  # schema-invalid
     assert publisher.publish(topics.events("gw-2", "camera"), encode(events[1]), wait_s=5)  # topic mismatch
-    _wait(lambda: len(_alerts(api)) >= 3)
-    time.sleep(0.3)  # let the rest of the batch land before counting
+    wait_until(lambda: _handled(api), until=lambda n: n >= 6, what="the hub to store or refuse all six messages")
     alerts = _alerts(api)
     assert sorted(a["event_id"] for a in alerts) == sorted(e.event_id for e in events)
     cases = api.client.get("/api/v1/cases", headers=api.as_("op")).json()
@@ -68,7 +63,7 @@ def test_gateway_last_will_opens_a_gateway_case(mqtt_hub):
     api, publisher = mqtt_hub
     offline = GatewayStatus(gateway_id="gw-1", state=Availability.OFFLINE, ts=utc_now(), reason="last will")
     assert publisher.publish(topics.gateway_status("gw-1"), encode(offline), retain=True, wait_s=5)
-    case = _wait(
+    case = wait_until(
         lambda: [
             c
             for c in api.client.get("/api/v1/cases", headers=api.as_("op")).json()
@@ -81,6 +76,6 @@ def test_gateway_last_will_opens_a_gateway_case(mqtt_hub):
     assert answer.json()["outcome"] == "folded" and answer.json()["case_id"] == case["case_id"]
     online = GatewayStatus(gateway_id="gw-1", state=Availability.ONLINE, ts=utc_now())
     assert publisher.publish(topics.gateway_status("gw-1"), encode(online), retain=True, wait_s=5)
-    _wait(lambda: api.client.get(f"/api/v1/cases/{case['case_id']}", headers=api.as_("op")).json()["cleared"])
+    wait_until(lambda: api.client.get(f"/api/v1/cases/{case['case_id']}", headers=api.as_("op")).json()["cleared"])
     gateway = api.client.get("/api/v1/gateways/gw-1", headers=api.as_("inst")).json()
     assert gateway["state"] == "online"

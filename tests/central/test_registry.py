@@ -17,10 +17,11 @@ from edge.hub_config import read_hub_config
 from gridwatch.contracts import topics
 from gridwatch.contracts.messages import GatewayConfig
 from gridwatch.errors import TransportError
-from gridwatch.mqtt import MqttClient
+from gridwatch.mqtt import Handler, MqttClient
 from gridwatch.settings import DEV_PASSWORD, MqttSettings
 from tests.central.hubkit import populate
 from tests.conftest import free_port
+from tests.waiting import wait_until
 
 
 @pytest.fixture
@@ -67,17 +68,23 @@ def test_broker_auth_files_list_the_hub_and_live_gateways(api, world):
     assert taken.status_code == 409 and "hub's own broker account" in taken.json()["detail"]
 
 
-def _connected(settings: MqttSettings) -> MqttClient:
+def _connected(settings: MqttSettings, subscriptions: dict[str, Handler] | None = None) -> MqttClient:
+    """A client connected once Mosquitto listens; its subscriptions are acknowledged when this returns."""
     client = MqttClient(settings)
-    deadline = time.monotonic() + 10
-    while True:  # until Mosquitto listens
-        try:
-            client.connect(timeout_s=5)
-            return client
-        except TransportError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+    for topic_filter, handler in (subscriptions or {}).items():
+        client.subscribe(topic_filter, handler)
+    return wait_until(lambda: client.connect(timeout_s=5) or client, 10,
+                      what=f"Mosquitto to listen on port {settings.port}", ignoring=(TransportError,))
+
+
+def _refused(settings: MqttSettings) -> bool:
+    client = MqttClient(settings)
+    try:
+        client.connect(timeout_s=5)
+    except TransportError as exc:
+        return "refused" in str(exc)
+    client.close()
+    return False
 
 
 @pytest.mark.skipif(mosquitto_binary() is None, reason="mosquitto is not installed")
@@ -97,27 +104,27 @@ def test_generated_broker_files_run_a_real_mosquitto(api, world, tmp_path):
     proc = subprocess.Popen([mosquitto_binary(), "-c", str(conf)], stderr=subprocess.DEVNULL)
     clients: list[MqttClient] = []
     try:
+        inbox: queue.Queue[str] = queue.Queue()
         hub_password = (api.hub.settings.data_dir / "broker-hub-password").read_text().strip()
-        hub = _connected(MqttSettings(port=port, username="hub", password=hub_password))  # generated account
+        hub = _connected(MqttSettings(port=port, username="hub", password=hub_password),  # generated account
+                         {topics.all_events(): lambda m: inbox.put(m.topic)})
+        clients.append(hub)
         with pytest.raises(TransportError, match="refused"):  # the development account is not in the file
             MqttClient(MqttSettings(port=port)).connect(timeout_s=5)
-        clients.append(hub)
-        inbox: queue.Queue[str] = queue.Queue()
-        hub.subscribe(topics.all_events(), lambda m: inbox.put(m.topic))
-        time.sleep(0.3)
         gw1 = _connected(MqttSettings(port=port, username="gw-1", password=world["gateway_password"]))
         clients.append(gw1)
         assert gw1.publish(topics.events("gw-2", "camera"), b"forged", wait_s=5)  # acked, but dropped by the ACL
         assert gw1.publish(topics.events("gw-1", "camera"), b"own", wait_s=5)
         assert inbox.get(timeout=5) == "gridwatch/gw-1/events/camera"
-        time.sleep(0.3)
+        time.sleep(0.3)  # lets time pass on purpose: a forged message delivered late would show now
         assert inbox.empty(), "a gateway's message on another gateway's prefix reached the hub"
         with pytest.raises(TransportError, match="refused"):
             MqttClient(MqttSettings(port=port, username="gw-1", password="wrong-password")).connect(timeout_s=5)
         gw2 = other.json()
         assert api.client.delete("/api/v1/gateways/gw-2", headers=inst).status_code == 200
         proc.send_signal(signal.SIGHUP)  # Mosquitto rereads its password file and ACL
-        time.sleep(0.5)
+        gw2_settings = MqttSettings(port=port, username="gw-2", password=gw2["mqtt_password"])
+        wait_until(lambda: _refused(gw2_settings), 10, what="Mosquitto to reload its password file")
         with pytest.raises(TransportError, match="refused"):
             MqttClient(MqttSettings(port=port, username="gw-2", password=gw2["mqtt_password"])).connect(timeout_s=5)
     finally:
@@ -215,9 +222,7 @@ def test_config_change_is_published_retained(make_api, clock, mosquitto_broker):
         watcher = MqttClient(mqtt)
         watcher.subscribe(topics.config("gw-1"), received.append)
         watcher.connect()
-        deadline = time.monotonic() + 10
-        while not received and time.monotonic() < deadline:
-            time.sleep(0.05)
+        wait_until(lambda: received, 10)
         watcher.close()
         assert received and received[-1].retain
         assert b'"gateway_id":"gw-1"' in received[-1].payload

@@ -23,6 +23,7 @@ from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import event
 from tests.conftest import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -49,17 +50,15 @@ def _start_hub(data_dir: Path, broker, http_port: int) -> subprocess.Popen[bytes
         "--auto-register",
     ]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{http_port}/health", timeout=1).json()["mqtt"] == "connected":
-                return process
-        except (httpx.HTTPError, ValueError):
-            pass
+
+    def mqtt_state() -> str:
         if process.poll() is not None:
             raise AssertionError(f"hub exited: {process.stderr.read().decode()[-2000:]}")
-        time.sleep(0.2)
-    raise AssertionError("hub did not become healthy")
+        return httpx.get(f"http://127.0.0.1:{http_port}/health", timeout=1).json()["mqtt"]
+
+    wait_until(mqtt_state, 60, until=lambda state: state == "connected", what="the hub's /health to say mqtt connected",
+               ignoring=(httpx.HTTPError, ValueError), poll_s=0.2)
+    return process
 
 
 def _publishing(publisher: MqttClient, events: list, acked: list[bool]) -> threading.Thread:
@@ -68,17 +67,18 @@ def _publishing(publisher: MqttClient, events: list, acked: list[bool]) -> threa
     def publish_all() -> None:
         for ev in events:
             acked.append(publisher.publish(topics.events("gw-restart", "camera"), encode(ev), wait_s=10))
-            time.sleep(0.002)
+            time.sleep(0.002)  # paces the sender (about 500/s), so the kill lands mid-stream
 
     sender = threading.Thread(target=publish_all)
     sender.start()
     return sender
 
 
-def _wait_for(stored, at_least: int, timeout_s: float = 60) -> None:
-    deadline = time.monotonic() + timeout_s
-    while stored() < at_least and time.monotonic() < deadline:
-        time.sleep(0.05)
+def _queued_meanwhile(acked: list[bool]) -> None:
+    """Wait until the broker acknowledged more messages after a kill: they wait in the persistent session."""
+    at_kill = len(acked)
+    wait_until(lambda: len(acked), 30, until=lambda n: n >= min(at_kill + 100, TOTAL),
+               what="the broker to take messages for the killed subscriber's session")
 
 
 def _counts(db: Path) -> tuple[int, int, int, int]:
@@ -101,17 +101,17 @@ def test_kill_mid_ingest_then_restart_loses_and_duplicates_nothing(mosquitto_bro
     acked: list[bool] = []
     sender = _publishing(publisher, events, acked)
     try:
-        _wait_for(lambda: _counts(db)[0], TOTAL // 4)
+        wait_until(lambda: _counts(db)[0], 60, until=lambda n: n >= TOTAL // 4)
         hub.send_signal(signal.SIGKILL)  # no shutdown hooks, no drain: the hard case
         hub.wait()
         killed_at = _counts(db)[0]
         assert 0 < killed_at < TOTAL, killed_at
-        time.sleep(0.5)  # the broker queues what arrives meanwhile for the hub's persistent session
+        _queued_meanwhile(acked)  # the broker queues what arrives meanwhile for the hub's persistent session
         hub = _start_hub(data_dir, mosquitto_broker, http_port)
         sender.join(timeout=120)
         assert all(acked) and len(acked) == TOTAL
-        _wait_for(lambda: _counts(db)[0], TOTAL)
-        time.sleep(0.5)  # anything duplicated would land now
+        wait_until(lambda: _counts(db)[0], 60, until=lambda n: n >= TOTAL)
+        time.sleep(0.5)  # lets time pass on purpose: anything duplicated would land now
         assert _counts(db) == (TOTAL, TOTAL, SOURCES, TOTAL)
     finally:
         publisher.close()
@@ -167,23 +167,25 @@ def test_a_killed_ingest_worker_restarted_under_its_name_loses_and_duplicates_no
     url = postgres_url()
     data_dir = tmp_path / "var"
     workers = [_Worker(f"ingest-{n}", data_dir, mosquitto_broker, url) for n in (1, 2)]
-    time.sleep(0.5)  # both subscriptions in place before the first message
+    # Both subscriptions in place before the first message. Lets time pass on purpose: a worker process
+    # logs "MQTT connected" before its broker acknowledged the shared subscription, and says nothing after.
+    time.sleep(0.5)
     publisher = MqttClient(MqttSettings(host=mosquitto_broker.host, port=mosquitto_broker.port))
     publisher.connect()
     events = [event(f"cam-{i % SOURCES}", gateway_id="gw-restart") for i in range(TOTAL)]
     acked: list[bool] = []
     sender = _publishing(publisher, events, acked)
     try:
-        _wait_for(lambda: _pg_counts(url)[0], TOTAL // 4)
+        wait_until(lambda: _pg_counts(url)[0], 60, until=lambda n: n >= TOTAL // 4)
         workers[0].process.send_signal(signal.SIGKILL)
         workers[0].process.wait()
         assert 0 < _pg_counts(url)[0] < TOTAL
-        time.sleep(0.5)  # the broker keeps queuing the killed worker's share for its session
+        _queued_meanwhile(acked)  # the broker keeps queuing the killed worker's share for its session
         workers[0] = _Worker("ingest-1", data_dir, mosquitto_broker, url)
         sender.join(timeout=120)
         assert all(acked) and len(acked) == TOTAL
-        _wait_for(lambda: _pg_counts(url)[0], TOTAL)
-        time.sleep(0.5)  # anything duplicated would land now
+        wait_until(lambda: _pg_counts(url)[0], 60, until=lambda n: n >= TOTAL)
+        time.sleep(0.5)  # lets time pass on purpose: anything duplicated would land now
         assert _pg_counts(url) == (TOTAL, TOTAL, SOURCES, TOTAL)
     finally:
         publisher.close()

@@ -5,15 +5,16 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from broker.launcher import RunningBroker
+from gridwatch.errors import TransportError
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.conftest import free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -35,15 +36,14 @@ def test_broker_command_starts_says_which_and_stops_on_sigint(kind: str, tmp_pat
         assert process.stdout is not None
         first_line = process.stdout.readline()
         client = MqttClient(MqttSettings(port=port))
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                client.connect(timeout_s=2)
-                break
-            except Exception:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    raise
-                time.sleep(0.2)
+
+        def connects() -> bool:
+            assert process.poll() is None, "the broker command exited"
+            client.connect(timeout_s=2)
+            return True
+
+        wait_until(connects, 20, what=f"the broker to accept a client on port {port}", ignoring=(TransportError,),
+                   poll_s=0.2)
         assert client.publish("gridwatch/gw-1/status", b"x", wait_s=5)
         client.close()
     finally:

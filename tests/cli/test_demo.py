@@ -5,29 +5,15 @@ from __future__ import annotations
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.conftest import PROJECT_ROOT, free_port
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.integration
-
-
-def _poll(deadline_s: float, fn):
-    deadline = time.monotonic() + deadline_s
-    while True:
-        try:
-            result = fn()
-            if result:
-                return result
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.5)
 
 
 def test_demo_runs_the_stack_and_a_smoke_alarm_reaches_the_hub(tmp_path: Path) -> None:
@@ -40,7 +26,8 @@ def test_demo_runs_the_stack_and_a_smoke_alarm_reaches_the_hub(tmp_path: Path) -
         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:
-        health = _poll(90, lambda: httpx.get(f"{hub}/health", timeout=2).json())
+        health = wait_until(lambda: httpx.get(f"{hub}/health", timeout=2).json(), 90, what="the hub to answer /health",
+                            ignoring=(httpx.HTTPError,), poll_s=0.5)
         assert health is not None and health["status"] == "ok", "the hub never answered /health"
         token = httpx.post(f"{hub}/api/v1/auth/token",
                            data={"username": "admin", "password": "gridwatch-admin"}).json()["access_token"]
@@ -50,7 +37,8 @@ def test_demo_runs_the_stack_and_a_smoke_alarm_reaches_the_hub(tmp_path: Path) -
             alerts = httpx.get(f"{hub}/api/v1/alerts", params={"limit": 200}, headers=headers, timeout=5).json()
             return [a for a in alerts if a["alert_type"] == "smoke_alarm" and a["source_kind"] == "sensor"]
 
-        found = _poll(60, smoke_alert)
+        found = wait_until(smoke_alert, 60, what="a simulated smoke alarm at the hub", ignoring=(httpx.HTTPError,),
+                           poll_s=0.5)
         assert found, "no simulated smoke alarm reached the hub within 60 s"
         assert found[0]["gateway_id"] == "gw-demo"
         metrics = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text

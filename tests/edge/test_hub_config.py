@@ -19,7 +19,7 @@ from gridwatch.contracts import topics
 from gridwatch.contracts.messages import Availability, CameraStatus, GatewayConfig, decode, encode, utc_now
 from gridwatch.mqtt import Message, MqttClient
 from gridwatch.settings import MqttSettings
-from tests.conftest import wait_until
+from tests.waiting import wait_until
 
 GW = "gw-h"
 
@@ -140,7 +140,7 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
 
         # A stale revision changes nothing.
         hub.publish(topics.config(GW), encode(_config(1, [])), retain=False, wait_s=5)
-        time.sleep(0.5)
+        time.sleep(0.5)  # lets time pass on purpose: an ignored revision leaves no trace to wait for
         assert worker.hub_revision == 2 and sorted(worker.runtimes) == ["cam-a", "cam-b"]
 
         # Revision 3: cam-a removed, cam-b kept, a refused camera left out (the others still applied).

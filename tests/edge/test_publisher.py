@@ -7,7 +7,6 @@ import os
 import shutil
 import subprocess
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -68,6 +67,16 @@ class Collector:
             self._cond.wait_for(lambda: len(self.received) >= count, timeout_s)
             return list(self.received)
 
+    def settle(self) -> None:
+        """Return once the broker has processed this client's acknowledgements of all it received so far.
+
+        The broker reads a connection's packets in order, so a publish it acknowledged was read after every
+        PUBACK sent before it. Two round trips: the first one's answer is read by the network thread only after
+        it finished the messages before it (and queued their PUBACKs), so the second one follows them all.
+        """
+        for _ in range(2):
+            assert self.client.publish("gridwatch/test/settle", b"", wait_s=5)
+
 
 def test_publishes_in_order_exactly_once(broker: RunningBroker, tmp_path: Path) -> None:
     settings = MqttSettings(host=broker.host, port=broker.port)
@@ -116,10 +125,10 @@ def test_broker_outage_loses_and_duplicates_nothing(tmp_path: Path, port: int) -
             publisher.publish(alert)
         assert publisher.flush(10)
         assert len(collector.wait_for(20)) == 20
-        # Let the collector's own PUBACKs reach Mosquitto first: a message the broker persisted as
+        # The collector's own PUBACKs reach Mosquitto first: a message the broker persisted as
         # unacknowledged to the collector is redelivered after the restart (the broker's at-least-once,
         # not the publisher's).
-        time.sleep(0.5)
+        collector.settle()
         broker.stop()
         for alert in alerts[20:50]:
             publisher.publish(alert)  # broker down: durable in the outbox

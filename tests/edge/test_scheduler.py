@@ -11,6 +11,7 @@ import pytest
 
 from edge.scheduler import DetectResult, InferenceScheduler
 from edge.types import Detections, Frame
+from tests.waiting import wait_until
 
 
 class Clock:
@@ -289,7 +290,7 @@ class SlowThreadSafeDetector:
                 self.in_detector[c] = self.in_detector.get(c, 0) + 1
                 if self.in_detector[c] > 1:
                     self.overlap_same_camera += 1
-        time.sleep(0.01)
+        time.sleep(0.01)  # stands in for inference time, so that overlapping calls would be seen
         with self.lock:
             self.active -= 1
             for c in cams:
@@ -308,9 +309,7 @@ def test_two_workers_run_side_by_side_but_never_two_frames_of_one_camera() -> No
         for index in range(30):
             for c in range(2):
                 scheduler.submit(_frame(c, index, time.monotonic()), wait=True)
-        deadline = time.monotonic() + 10
-        while len(results) < 60 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: len(results) >= 60, 10)
     finally:
         scheduler.stop()
     assert len(results) == 60

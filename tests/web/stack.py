@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import threading
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,6 +33,7 @@ from gridwatch.contracts.messages import (
 )
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
+from tests.waiting import wait_until
 
 ADMIN_PASSWORD = "admin-pass-123"
 PASSWORD = "console-pass-123"
@@ -78,13 +78,11 @@ class HubStack:
         )
         self.thread = threading.Thread(target=self.server.run, name="hub-http", daemon=True)
         self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("hub did not start within 20 s")
-            time.sleep(0.05)
+        wait_until(lambda: self.server.started or not self.thread.is_alive(), 20, what="the hub's HTTP server to start")
+        if not self.server.started:
+            raise RuntimeError("hub's HTTP server thread ended before it started")
         self.hub = app.state.hub
-        _wait_for(lambda: self.hub.mqtt_state == "connected", 10, "hub MQTT consumer did not connect")
+        wait_until(lambda: self.hub.mqtt_state == "connected", 10, what="the hub's MQTT consumer to connect")
 
     def stop(self) -> None:
         if self.server is not None:
@@ -187,14 +185,6 @@ class HubStack:
                 "location": {"lat": 31.2321, "lon": 121.4721},
             },
         )
-
-
-def _wait_for(check: Any, timeout_s: float, message: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(message)
-        time.sleep(0.05)
 
 
 def smoke_alarm(device_id: str = SMOKE_SENSOR) -> AlertEvent:

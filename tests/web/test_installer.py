@@ -4,7 +4,6 @@ and reaches the gateway (retained config topic, validated by the edge's own load
 from __future__ import annotations
 
 import threading
-import time
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from gridwatch.contracts import topics
 from gridwatch.contracts.messages import Availability, GatewayConfig, GatewayStatus, decode, encode, utc_now
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import DEV_PASSWORD
+from tests.waiting import wait_until
 
 from .conftest import screenshot
 from .stack import HubStack
@@ -120,10 +120,8 @@ def test_gateway_camera_zone_and_sensor(console: Any, stack: HubStack) -> None:
         assert reporter.publish(topics.gateway_status(GATEWAY), encode(status), retain=True, wait_s=5)
     finally:
         reporter.close()
-    deadline = time.monotonic() + 10
-    while stack.api("GET", f"gateways/{GATEWAY}", "ivan")["applied_config_revision"] != config.revision - 1:
-        assert time.monotonic() < deadline, "the hub did not take in the gateway's status"
-        time.sleep(0.1)
+    wait_until(lambda: stack.api("GET", f"gateways/{GATEWAY}", "ivan")["applied_config_revision"]
+               == config.revision - 1, 10, what="the hub to take in the gateway's status")
     page.reload()
     expect(page.locator(f"#device-list tr[data-device={GATEWAY}]")).to_contain_text(
         f"rev {config.revision} (runs {config.revision - 1})"

@@ -8,7 +8,7 @@ import pytest
 
 from .conftest import DESKTOP, screenshot
 from .netcut import CuttableRelay
-from .stack import ADMIN_PASSWORD, HubStack, publish, smoke_alarm
+from .stack import ADMIN_PASSWORD, PASSWORD, HubStack, publish, smoke_alarm
 
 expect = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra").expect
 pytestmark = pytest.mark.integration
@@ -32,6 +32,28 @@ def test_each_role_lands_on_its_own_console(
     page.wait_for_url(f"**{home}")
     if hidden:
         expect(page.locator(hidden)).to_have_count(0)
+
+
+def test_signing_in_before_the_page_finished_loading_opens_the_console(browser: Any, stack: HubStack) -> None:
+    """A quick user (or a slow hub) submits before the page has its lists and catalogue: the sign-in still
+    goes through the page's own handler (never the browser's default GET with the password in the URL)."""
+    context = browser.new_context()
+    page = context.new_page()
+    held: list[Any] = []
+    # The hub's lists and the catalogue answer only once the form was sent.
+    for pattern in ("**/api/v1/meta", "**/i18n/*.json"):
+        page.route(pattern, lambda route: held.append(route))
+    page.goto(f"{stack.url}/ui/login")
+    page.fill("#username", "olivia")
+    page.fill("#password", PASSWORD)
+    page.locator("#login-form button[type=submit]").click()
+    assert "password" not in page.url
+    for route in held:
+        route.continue_()
+    page.unroute_all()
+    page.wait_for_url("**/ui/operator")
+    page.wait_for_selector("body[data-ready=true]")
+    context.close()
 
 
 def test_wrong_password_is_refused_next_to_the_form(browser: Any, stack: HubStack) -> None:

@@ -25,6 +25,7 @@ from gridwatch.contracts import topics
 from gridwatch.contracts.messages import AlertEvent, AlertType, GatewayStatus, Phase, decode
 from gridwatch.mqtt import Message, MqttClient
 from gridwatch.settings import MqttSettings
+from tests.waiting import wait_until
 
 GW = "gw-sensors"
 
@@ -208,10 +209,9 @@ def test_fuzz_every_good_alarm_arrives_exactly_once(broker: RunningBroker, gatew
     expected: dict[str, int] = {}
     for _, _, reason in bad:
         expected[reason] = expected.get(reason, 0) + 1
-    deadline = time.monotonic() + 20  # the tail of bad messages after the last alarm may still be queued
-    while (stats := gw.reader.stats().processor).accepted + sum(stats.rejected.values()) < len(stream):
-        assert time.monotonic() < deadline, stats
-        time.sleep(0.05)
+    # the tail of bad messages after the last alarm may still be queued
+    stats = wait_until(lambda: gw.reader.stats().processor, 20,
+                       until=lambda s: s.accepted + sum(s.rejected.values()) >= len(stream))
     assert stats.rejected == expected
     assert stats.accepted == len(good)
 
@@ -248,14 +248,9 @@ def test_full_queue_applies_backpressure_and_loses_nothing(mosquitto_broker: Run
         for n in range(50):
             for state in ("NORMAL", "ALARM", "ALARM"):
                 device.publish(topics.sensor_up(GW, f"sd-{n}"), _smoke(f"sd-{n}", state).encode())
-        deadline = time.monotonic() + 20
-        while reader.stats().backpressure_waits == 0:
-            assert time.monotonic() < deadline, reader.stats()
-            time.sleep(0.05)
+        wait_until(reader.stats, 20, until=lambda s: s.backpressure_waits > 0, what="the full queue to hold back")
         slow.release.set()
-        while reader.stats().processor.accepted < 151:
-            assert time.monotonic() < deadline, reader.stats()
-            time.sleep(0.05)
+        wait_until(reader.stats, 20, until=lambda s: s.processor.accepted >= 151, what="151 messages accepted")
         starts = [a.source_id for a in slow.alerts if a.phase is Phase.START]
         # sd-0: ALARM (start), NORMAL (end), ALARM (start again); every other detector starts once
         assert sorted(starts) == sorted(["sd-0"] + [f"sd-{n}" for n in range(50)])

@@ -1,21 +1,14 @@
 // Camera form: zone editor, rule builder, the config the edge will run, server check and save.
 import { ApiError, cameraSnapshotUrl, paths, request } from "./api.js";
 import { t } from "./i18n.js";
+import { meta } from "./meta.js";
 import { clearErrors, el, checkInputs, showFieldError, showFormError, toast } from "./ui.js";
 import { ZoneEditor } from "./zone-editor.js";
 
-const CLASSES = ["person", "bicycle", "car", "motorcycle", "bus", "truck", "dog", "backpack", "handbag", "suitcase"];
-const SEVERITIES = ["info", "low", "medium", "high", "critical"];
-// Each rule kind: which shape it needs and its one numeric setting (edge/config/rules.py).
-const RULE_KINDS = {
-  intrusion: { shape: "zone", param: null },
-  loitering: { shape: "zone", param: "dwell_s" },
-  illegal_parking: { shape: "zone", param: "stationary_s" },
-  crowding: { shape: "zone", param: "min_count" },
-  line_crossing: { shape: "line", param: null },
-  presence: { shape: "zone", param: null },
-  motion: { shape: null, param: null },
-};
+// Each rule kind (the hub's /meta, from edge/config/rules.py): the shape it is drawn on and its one numeric setting.
+function ruleKind(name) {
+  return meta().rule_kinds.find((k) => k.kind === name);
+}
 
 export class CameraForm {
   constructor(form, onSaved) {
@@ -45,17 +38,18 @@ export class CameraForm {
 
   fillRuleBuilder() {
     const f = this.form;
-    f.querySelector("#r-kind").replaceChildren(...Object.keys(RULE_KINDS).map((k) => el("option", { value: k, text: t(`rule.${k}`) })));
-    f.querySelector("#r-severity").replaceChildren(...SEVERITIES.map((s) => el("option", { value: s, text: t(`severity.${s}`) })));
+    const { rule_kinds: kinds, severities, rule_classes: classes } = meta();
+    f.querySelector("#r-kind").replaceChildren(...kinds.map(({ kind: k }) => el("option", { value: k, text: t(`rule.${k}`) })));
+    f.querySelector("#r-severity").replaceChildren(...severities.map((s) => el("option", { value: s, text: t(`severity.${s}`) })));
     f.querySelector("#r-severity").value = "high";
-    f.querySelector("#r-classes").replaceChildren(...CLASSES.map((c) => el("label", {},
+    f.querySelector("#r-classes").replaceChildren(...classes.map((c) => el("label", {},
       el("input", { type: "checkbox", name: "rule.classes", value: c, checked: c === "person" }), t(`class.${c}`))));
     this.fillShapes();
   }
 
   fillShapes() {
     const f = this.form;
-    const kind = RULE_KINDS[f.querySelector("#r-kind").value];
+    const kind = ruleKind(f.querySelector("#r-kind").value);
     const shapes = this.editor.shapes.filter((s) => s.kind === kind.shape);
     const options = kind.shape === "zone" ? [el("option", { value: "", text: t("installer.whole_frame") })] : [];
     const select = f.querySelector("#r-shape");
@@ -72,7 +66,7 @@ export class CameraForm {
   addRule() {
     const f = this.form;
     const kindName = f.querySelector("#r-kind").value;
-    const kind = RULE_KINDS[kindName];
+    const kind = ruleKind(kindName);
     const rule = { kind: kindName, rule_id: `${kindName.replace("_", "-")}-${this.rules.length + 1}`,
       severity: f.querySelector("#r-severity").value };
     const shape = f.querySelector("#r-shape").value;

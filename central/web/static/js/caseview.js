@@ -1,14 +1,12 @@
 // The operator's case view: facts, snapshots with boxes, sensor readings, audit trail and the actions.
 import { get, imageUrl, paths, request } from "./api.js";
 import { formatTime, t } from "./i18n.js";
+import { meta } from "./meta.js";
 import { snapshotFigure } from "./snapshot.js";
 import { clearErrors, el, priorityBadge, showFieldError, stateBadge, toast } from "./ui.js";
 
-// Which form each action needs: reason (required), note (optional), score, or a user name.
-const ACTION_FORMS = {
-  register: [], dispatch: [], reject: ["reason"], close: ["score", "note"], send_back: ["note"],
-  accept: [], handle: [],
-};
+// The fields an action's form asks for: reason (required), note (optional), score; other actions need none.
+const ACTION_FORMS = { reject: ["reason"], close: ["score", "note"], send_back: ["note"] };
 
 function assigneeName(userId, people) {
   if (userId === null) return "-";
@@ -148,7 +146,8 @@ export async function renderCase(container, caseId, { onChanged, workers }) {
   ]);
   const actionBox = el("div", { class: "actions", role: "group", "aria-label": t("case.actions") });
   const formSlot = el("div", {});
-  for (const action of item.allowed_actions.filter((a) => a in ACTION_FORMS && a !== "accept" && a !== "handle")) {
+  // Field actions (accept, handle) are the assignee's, on the worker page; the operator gets the rest.
+  for (const action of item.allowed_actions.filter((a) => !meta().field_actions.includes(a))) {
     actionBox.append(el("button", {
       type: "button", "data-action": action, class: action === "reject" ? "danger" : "",
       text: t(`action.${action}`),
@@ -159,7 +158,7 @@ export async function renderCase(container, caseId, { onChanged, workers }) {
       },
     }));
   }
-  const reassign = ["dispatched", "accepted"].includes(item.state)
+  const reassign = meta().reassign_states.includes(item.state)
     ? simpleForm("reassign-form", t("case.reassign_to"), "username", t("action.reassign"), async (username) => {
       await request("POST", paths.caseReassign(caseId), { json: { username } });
       toast(t("case.done", { action: t("action.reassign"), id: caseId }), "ok");

@@ -1,13 +1,16 @@
-// What every console page does first: language, session guard, header (user, language, sign out).
-import { bindLanguageSwitch, loadLanguage, pickLanguage } from "./i18n.js";
+// What every console page does first: the hub's lists, language, session guard, header (user, language, sign out).
+import { bindLanguageSwitch, loadLanguage, pickLanguage, t } from "./i18n.js";
+import { loadMeta } from "./meta.js";
 import * as session from "./session.js";
 
 export async function startConsole(name) {
-  await loadLanguage(pickLanguage());
-  const who = session.require(name);
+  const [{ consoles }] = await Promise.all([loadMeta(), loadLanguage(pickLanguage())]);
+  const who = session.require(name, consoles);
   if (!who) return null;
   bindLanguageSwitch(document.getElementById("lang"));
-  document.getElementById("who").textContent = `${who.username} (${who.role})`;
+  const header = () => { document.getElementById("who").textContent = `${who.username} (${t(`role.${who.role}`)})`; };
+  header();
+  document.addEventListener("gw:language", header);
   document.getElementById("logout").addEventListener("click", () => session.signOut());
   return who;
 }

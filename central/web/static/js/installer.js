@@ -3,6 +3,7 @@ import { get, paths, request } from "./api.js";
 import { CameraForm } from "./camera-form.js";
 import { startConsole } from "./console.js";
 import { formatTime, t } from "./i18n.js";
+import { meta } from "./meta.js";
 import { checkInputs, clearErrors, el, showFieldError, showFormError, toast } from "./ui.js";
 
 let areas = [];
@@ -66,6 +67,14 @@ function fillVendors() {
     ? vendors.map((v) => el("option", { value: v, text: v }))
     : [el("option", { value: "", text: t("installer.vendor_none") })]));
   form.vendor.value = vendors.includes(keep) ? keep : (vendors.includes("gridwatch") ? "gridwatch" : (vendors[0] || ""));
+}
+
+// The sensor kinds the hub offers (its /meta): the edge's own kinds first, then hub-only ones.
+function fillSensorKinds() {
+  const select = document.getElementById("sensor-form").kind;
+  const keep = select.value;
+  select.replaceChildren(...meta().sensor_kinds.map((k) => el("option", { value: k, text: t(`sensor.${k}`) })));
+  if (keep) select.value = keep;
 }
 
 function bindSensorForm() {
@@ -140,12 +149,13 @@ async function main() {
   const who = await startConsole("installer");
   if (!who) return;
   [areas, sensorProfiles] = await Promise.all([get(paths.areas), get(paths.sensorProfiles).catch(() => [])]);
+  fillSensorKinds();
   fillVendors();
   bindGatewayForm();
   bindSensorForm();
   cameraForm = new CameraForm(document.getElementById("camera-form"), refreshDevices);
   await refreshDevices();
-  document.addEventListener("gw:language", () => { fillSelects(); fillVendors(); cameraForm.fillRuleBuilder(); refreshDevices(); });
+  document.addEventListener("gw:language", () => { fillSelects(); fillSensorKinds(); fillVendors(); cameraForm.fillRuleBuilder(); refreshDevices(); });
   window.setInterval(() => refreshDevices().catch(() => {}), 5000);
   document.body.dataset.ready = "true";
 }

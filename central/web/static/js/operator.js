@@ -5,15 +5,8 @@ import { startConsole } from "./console.js";
 import { formatTime, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
 import { drawMap } from "./map.js";
-import { el, PRIORITIES, priorityBadge, stateBadge, toast } from "./ui.js";
-
-const ALERT_TYPES = [
-  "intrusion", "loitering", "illegal_parking", "crowding", "line_crossing", "presence", "fire_smoke",
-  "exposed_garbage", "motion", "camera_offline", "smoke_alarm", "manhole_open", "manhole_tilt",
-  "water_level_high", "gas_high", "battery_low", "tamper", "sensor_fault", "sensor_offline", "gateway_offline",
-];
-const STATES = ["reported", "registered", "rejected", "dispatched", "accepted", "handled", "closed"];
-const OPEN = new Set(["reported", "registered", "dispatched", "accepted", "handled"]);
+import { meta } from "./meta.js";
+import { el, priorityBadge, stateBadge, toast } from "./ui.js";
 
 // Edges send stats every 10 s by default; a 5 s poll shows each new window within half a period.
 const HEALTH_REFRESH_MS = 5000;
@@ -44,9 +37,9 @@ function fillFilters() {
   const keep = filters();
   fillSelect(form.grid, areas.filter((a) => a.level === "grid").map((a) => a.code),
     (code) => areas.find((a) => a.code === code).name);
-  fillSelect(form.type, ALERT_TYPES, (v) => t(`type.${v}`));
-  fillSelect(form.priority, PRIORITIES, (v) => t(`priority.${v}`));
-  fillSelect(form.state, STATES, (v) => t(`state.${v}`));
+  fillSelect(form.type, meta().alert_types, (v) => t(`type.${v}`));
+  fillSelect(form.priority, meta().priorities, (v) => t(`priority.${v}`));
+  fillSelect(form.state, meta().case_states, (v) => t(`state.${v}`));
   Object.assign(form.grid, { value: keep.grid }); form.type.value = keep.type;
   form.priority.value = keep.priority; form.state.value = keep.state;
 }
@@ -70,7 +63,7 @@ function renderFeed(freshId = null) {
     .sort((a, b) => (b.updated_at > a.updated_at ? 1 : b.updated_at < a.updated_at ? -1 : b.case_id - a.case_id));
   document.getElementById("feed").replaceChildren(...shown.map((c) => feedItem(c, c.case_id === freshId)));
   document.getElementById("feed-count").textContent = t("operator.count", { shown: shown.length, total: cases.size });
-  drawMap(document.getElementById("map"), areas, [...cases.values()].filter((c) => OPEN.has(c.state) && passes(c, f)),
+  drawMap(document.getElementById("map"), areas, [...cases.values()].filter((c) => meta().open_states.includes(c.state) && passes(c, f)),
     { onSelect: select, label: { map: t("map.heading"), marker: t("map.case"), empty: t("map.empty") } });
 }
 
@@ -194,7 +187,7 @@ async function main() {
   const who = await startConsole("operator");
   if (!who) return;
   [areas, workers] = await Promise.all([get(paths.areas).catch(() => []),
-    get(paths.users).then((users) => users.filter((u) => ["grid_worker", "grid_leader"].includes(u.role))).catch(() => [])]);
+    get(paths.users).then((users) => users.filter((u) => meta().field_roles.includes(u.role))).catch(() => [])]);
   fillFilters();
   for (const item of await get(paths.cases, { limit: 200 })) cases.set(item.case_id, item);
   renderFeed();

@@ -1,14 +1,6 @@
 // The signed-in session: bearer token, role and expiry kept in sessionStorage; expiry sends you to login.
 const KEY = "gw.session";
 
-export const CONSOLE_OF_ROLE = {
-  admin: "operator",
-  operator: "operator",
-  installer: "installer",
-  grid_worker: "worker",
-  grid_leader: "worker",
-};
-
 function decodeClaims(token) {
   const part = token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
   const json = decodeURIComponent(
@@ -62,16 +54,20 @@ export async function signOut() {
   end("signed_out");
 }
 
+// The console a role lands on after sign-in (``consoles``: the hub's role -> pages, home first); none: null.
+export function homeOf(role, consoles) {
+  return (consoles[role] || [])[0] || null;
+}
+
 // Each console calls this first: no session -> login; a role that belongs elsewhere -> its own console.
-export function require(consoleName) {
+export function require(consoleName, consoles) {
   const session = current();
   if (!session) {
     end(sessionStorage.getItem(KEY) ? "expired" : "");
     return null;
   }
-  const home = CONSOLE_OF_ROLE[session.role];
-  if (home !== consoleName && !(consoleName === "installer" && session.role === "admin")) {
-    window.location.assign(`/ui/${home || "login"}`);
+  if (!(consoles[session.role] || []).includes(consoleName)) {
+    window.location.assign(`/ui/${homeOf(session.role, consoles) || "login"}`);
     return null;
   }
   // setTimeout overflows past 2^31 ms (~24 days): clamp, a page is never open that long.

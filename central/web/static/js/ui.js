@@ -1,9 +1,6 @@
 // Small DOM helpers: element builder, toasts, the connection banner and field-level error messages.
 import { t } from "./i18n.js";
 
-export const PRIORITIES = ["red", "orange", "yellow", "blue", "green"];
-export const PRIORITY_RANK = Object.fromEntries(PRIORITIES.map((p, i) => [p, i]));
-
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(attrs)) {

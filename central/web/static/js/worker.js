@@ -3,11 +3,15 @@ import { get, paths, request } from "./api.js";
 import { startConsole } from "./console.js";
 import { formatDuration, formatTime, t } from "./i18n.js";
 import { LiveFeed } from "./live.js";
-import { clearErrors, el, PRIORITY_RANK, priorityBadge, showFieldError, stateBadge, toast } from "./ui.js";
+import { meta } from "./meta.js";
+import { clearErrors, el, priorityBadge, showFieldError, stateBadge, toast } from "./ui.js";
 
-const ACTIVE = new Set(["dispatched", "accepted", "handled"]);
 const tasks = new Map();
 let me = null;
+
+function isTask(item) {
+  return meta().task_states.includes(item.state);
+}
 
 function due(item) {
   if (item.state === "dispatched") return item.accept_due_at;
@@ -17,7 +21,8 @@ function due(item) {
 
 // Most urgent first: priority colour, then the nearest deadline.
 function byUrgency(a, b) {
-  const rank = PRIORITY_RANK[a.priority] - PRIORITY_RANK[b.priority];
+  const { priorities } = meta();
+  const rank = priorities.indexOf(a.priority) - priorities.indexOf(b.priority);
   if (rank) return rank;
   return (Date.parse(due(a) || "9999-01-01") - Date.parse(due(b) || "9999-01-01")) || a.case_id - b.case_id;
 }
@@ -92,28 +97,23 @@ function feedbackForm(item) {
 }
 
 function taskCard(item) {
-  const buttons = el("div", { class: "buttons" });
-  if (item.state === "dispatched") {
-    buttons.append(el("button", { type: "button", class: "primary", "data-action": "accept", text: t("action.accept"),
-      onclick: () => act(item, "accept") }));
-  }
-  if (item.state === "accepted") {
-    buttons.append(el("button", { type: "button", class: "primary", "data-action": "handle", text: t("action.handle"),
-      onclick: () => act(item, "handle") }));
-  }
+  // The field actions the case allows now (accept a new task, then handle it); the hub decides which.
+  const buttons = el("div", { class: "buttons" }, item.allowed_actions.filter((a) => meta().field_actions.includes(a))
+    .map((action) => el("button", { type: "button", class: "primary", "data-action": action, text: t(`action.${action}`),
+      onclick: () => act(item, action) })));
   return el("li", { class: `task prio-border-${item.priority}`, "data-case": item.case_id, "data-state": item.state,
     "data-priority": item.priority },
     el("h2", {}, priorityBadge(item.priority), `#${item.case_id} ${item.title}`),
     el("p", {}, stateBadge(item.state), " ", countdown(item)),
     el("p", { class: "hint", text: `${t(`type.${item.alert_type}`)} · ${formatTime(item.created_at)}` }),
     navigateLink(item), buttons,
-    ["accepted", "handled"].includes(item.state) ? feedbackForm(item) : null);
+    item.allowed_actions.includes("accept") ? null : feedbackForm(item)); // feedback once the task is accepted
 }
 
 // Re-render keeps open forms: cards whose case did not change are reused as they are.
 function render() {
   const list = document.getElementById("tasks");
-  const shown = [...tasks.values()].filter((c) => ACTIVE.has(c.state) && c.assignee_id === me.userId).sort(byUrgency);
+  const shown = [...tasks.values()].filter((c) => isTask(c) && c.assignee_id === me.userId).sort(byUrgency);
   const existing = new Map([...list.children].map((li) => [li.dataset.case, li]));
   list.replaceChildren(...shown.map((item) => {
     const old = existing.get(String(item.case_id));
@@ -133,7 +133,7 @@ function notifyNew(item) {
 function onFeed(kind, data) {
   if (!data || data.case_id === undefined) return;
   const wasMine = tasks.has(data.case_id) && tasks.get(data.case_id).assignee_id === me.userId
-    && ACTIVE.has(tasks.get(data.case_id).state);
+    && isTask(tasks.get(data.case_id));
   tasks.set(data.case_id, data);
   const isMine = data.assignee_id === me.userId && data.state === "dispatched";
   if (isMine && !wasMine) notifyNew(data);
