@@ -120,6 +120,15 @@ class IngestSettings(BaseModel):
     batch_wait_s: float = Field(0.01, ge=0, le=5, description="how long a batch waits to fill up")
     shared_group: str | None = Field(None, description="MQTT shared-subscription group for ingest workers")
     client_id: str = Field("gridwatch-hub", description="MQTT client id (persistent session: keep stable)")
+    dead_letter_keep: int = Field(
+        10_000, ge=1, le=10_000_000, description="newest dead letters kept (older ones are pruned)"
+    )
+    dead_letter_payload_bytes: int = Field(
+        65_536, ge=0, le=2 * 1024 * 1024, description="payload bytes kept per dead letter (the rest is cut)"
+    )
+    stall_after_s: float = Field(
+        60, gt=0, le=3600, description="/health reports the ingest as stalled when one batch takes this long"
+    )
 
 
 class HubSettings(BaseModel):
