@@ -210,3 +210,14 @@ def test_health_reports_a_stalled_ingest(start_hub, gateway, tmp_path):
     _wait(lambda: [a for a in _alerts(api) if a["event_id"] == ev.event_id], 60, "the alert after the lock")
     _wait(lambda: api.client.get("/health").status_code == 200, 10, "/health to recover")
     assert _dead_letters(api) == []
+
+
+def test_an_out_of_range_timestamp_over_http_is_a_422_naming_the_field(api, world):
+    """The same poison over HTTP answered 500 (OverflowError) before."""
+    body = _with(event("cam-1"), observed_ts=OUT_OF_RANGE_TS)
+    answer = api.client.post(
+        "/api/v1/events", content=body, headers={**api.as_("admin"), "content-type": "application/json"}
+    )
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"][0]["loc"] == ["body", "observed_ts"]
+    assert "out of range" in answer.json()["detail"][0]["msg"]
