@@ -11,17 +11,11 @@ use ``NoNulText`` instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qsl
 
 from pydantic import AfterValidator
-
-Scope = MutableMapping[str, Any]
-Message = MutableMapping[str, Any]
-Receive = Callable[[], Awaitable[Message]]
-Send = Callable[[Message], Awaitable[None]]
-App = Callable[[Scope, Receive, Send], Awaitable[None]]
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _HINT = "NUL characters (\\u0000, %00) are not allowed in any text"
 
@@ -43,7 +37,7 @@ class _NulInBody(Exception):
 class RejectNul:
     """ASGI middleware: 422 for any request whose path, query or JSON/urlencoded body holds a NUL."""
 
-    def __init__(self, app: App) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
