@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from central.settings import IngestSettings
 from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertType, encode
+from gridwatch.contracts.messages import AlertType, Availability, CameraStatus, encode, utc_now
 from gridwatch.mqtt import MqttClient
 from gridwatch.settings import MqttSettings
 from tests.central.hubkit import event, populate
@@ -74,7 +74,15 @@ def broker_settings(mosquitto_broker) -> MqttSettings:
 
 
 @pytest.fixture
-def start_hub(make_api, clock, broker_settings):
+def gateway(broker_settings):
+    client = MqttClient(broker_settings)
+    client.connect()
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def start_hub(make_api, clock, broker_settings, gateway):
     """``start(**ingest)`` -> a hub consuming from the broker (same database and client id every time)."""
     started = []
 
@@ -84,6 +92,8 @@ def start_hub(make_api, clock, broker_settings):
             populate(api, clock)
         api.hub.start()
         assert api.hub.mqtt.client.wait_connected(10)
+        if not populated:
+            _wait_until_subscribed(api, gateway)
         started.append(api)
         return api
 
@@ -92,12 +102,19 @@ def start_hub(make_api, clock, broker_settings):
         api.hub.stop()
 
 
-@pytest.fixture
-def gateway(broker_settings):
-    client = MqttClient(broker_settings)
-    client.connect()
-    yield client
-    client.close()
+def _wait_until_subscribed(api, gateway) -> None:
+    """A fresh MQTT session has no subscriptions until the broker acknowledged them, and what is published
+    before is not queued for it: publish a camera status (subscribed after the events) until one gets through.
+    """
+    def camera_online() -> bool:
+        cameras = api.client.get("/api/v1/cameras", headers=api.as_("inst"), params={"gateway_id": "gw-1"})
+        if cameras.json()[0]["state"] == "online":
+            return True
+        online = CameraStatus(gateway_id="gw-1", camera_id="cam-1", state=Availability.ONLINE, ts=utc_now())
+        assert gateway.publish(topics.camera_status("gw-1", "cam-1"), encode(online), wait_s=5)
+        return False
+
+    _wait(camera_online, 20, "the hub's subscriptions")
 
 
 def _refuse_title_in_database(api, database: str) -> None:
