@@ -25,7 +25,9 @@ from central.auth import AuthError, TooManyAttempts
 from central.clock import Clock
 from central.errors import HubError
 from central.hub import Hub
+from central.nul_guard import RejectNul
 from central.request_guard import RequestGuard
+from central.security_headers import SecurityHeaders
 from central.settings import HubSettings
 from central.web import web_router
 
@@ -73,6 +75,8 @@ def create_app(
     for module in routers:
         app.include_router(module.router)
     app.include_router(web_router)  # the browser consoles (central/web)
+    for guard in (RejectNul, SecurityHeaders):  # NUL in any input -> 422; nosniff, CSP, no framing
+        app.add_middleware(guard)
 
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:

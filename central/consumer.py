@@ -1,4 +1,5 @@
-"""The MQTT side of ingest: a quick callback that queues, and one worker that writes batches, then acks."""
+"""The MQTT side of ingest: a quick callback that queues, and one worker that writes batches (or dead-letters
+what cannot be written), then acks."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from dataclasses import dataclass
 
 from central.camera_health import CameraStatsCollector
+from central.dead_letters import DeadLetters, Poison
 from central.errors import IngestRejected
 from central.ingest import Ingestor
 from central.metrics import HubMetrics
@@ -32,8 +34,17 @@ class MqttIngest:
     """Subscribes to events and status; messages are acknowledged only after their transaction commits,
     so a hub killed mid-batch gets them again from the broker (and idempotency drops the repeats)."""
 
-    def __init__(self, settings: HubSettings, ingestor: Ingestor, status: StatusTracker, metrics: HubMetrics) -> None:
+    def __init__(
+        self,
+        settings: HubSettings,
+        ingestor: Ingestor,
+        status: StatusTracker,
+        metrics: HubMetrics,
+        dead_letters: DeadLetters,
+    ) -> None:
         self.settings = settings
+        self.dead_letters = dead_letters
+        self._busy_since: float | None = None  # monotonic time the batch being written was taken
         self.ingestor = ingestor
         self.status = status
         self.metrics = metrics
@@ -84,9 +95,18 @@ class MqttIngest:
             except queue.Empty:
                 continue
             self.metrics.queue_depth.set(self._queue.qsize())
-            self._write_until_stored(batch)
+            self._store_or_dead_letter(batch)
             for item in batch:
                 self.client.ack(item.message)
+
+    @property
+    def stalled(self) -> bool:
+        """The worker died, or one batch has been in the writing for longer than ``stall_after_s`` (a database
+        that is away or locked): alerts are not taken in, whatever the broker connection says."""
+        if self._worker.ident is not None and not self._worker.is_alive():
+            return True
+        since = self._busy_since
+        return since is not None and time.monotonic() - since > self.settings.ingest.stall_after_s
 
     def _take_batch(self, first: _Received) -> list[_Received]:
         """``first`` and what follows it within batch_wait_s of it, then whatever is already queued, up to
@@ -103,37 +123,102 @@ class MqttIngest:
             pass
         return batch
 
-    def _write_until_stored(self, batch: list[_Received]) -> None:
-        """Retry a failed batch (database away, say) until it is stored: MQTT 3.1.1 redelivers unacknowledged
-        messages only on reconnect, so giving up would strand them until then."""
+    def _store_or_dead_letter(self, batch: list[_Received]) -> None:
+        """Store ``batch``; every message is either stored or dead-lettered when this returns.
+
+        A failure that says the database is away (or locked, or timing out) is retried as it is, with backoff:
+        MQTT 3.1.1 redelivers unacknowledged messages only on reconnect, so giving up would strand them. Any
+        other failure is in the messages: the batch is split in halves until the failing message stands
+        alone, and a message that fails alone twice is poison: dead-lettered (and so acknowledged), never
+        retried forever, and never taking the good messages of its batch with it."""
+        self._busy_since = time.monotonic()
+        parts = [batch]
         delay_s = 0.5
-        while True:
-            try:
-                self._write(batch)
-                return
-            except Exception:  # noqa: BLE001 - the worker must survive and keep the messages
-                log.exception("ingest batch of %d messages failed; retrying in %.1f s", len(batch), delay_s)
+        while parts:
+            part = parts.pop()
+            error = self._attempt(part)
+            if error is None:
+                delay_s = 0.5
+            elif self._database_away(error):
+                log.error("ingest of %d messages failed, database unavailable; retrying in %.1f s: %s",
+                          len(part), delay_s, error)
                 if self._stop.wait(delay_s):
                     raise SystemExit(0) from None  # shutting down: leave them unacknowledged
                 delay_s = min(delay_s * 2, 30)
+                parts.append(part)
+            elif len(part) > 1:
+                log.warning("ingest batch of %d messages failed (%s); splitting it to find the culprit",
+                            len(part), error)
+                half = len(part) // 2
+                parts += [part[half:], part[:half]]  # popped from the end: the first half goes first
+            else:
+                retry = self._attempt(part)  # alone, once more: a fluke passes now, poison fails again
+                if retry is not None and self._database_away(retry):
+                    parts.append(part)
+                elif retry is not None:
+                    parts += self._dead_letter(part[0], retry)
+            self.metrics.ingest_failing_s.set(0 if error is None else time.monotonic() - self._busy_since)
+        self._busy_since = None
+        self.metrics.ingest_failing_s.set(0)
+
+    def _database_away(self, error: Exception) -> bool:
+        return self.ingestor.db.is_transient(error) or not self.ingestor.db.ping()
+
+    def _attempt(self, part: list[_Received]) -> Exception | None:
+        try:
+            self._write(part)
+            return None
+        except Exception as exc:  # noqa: BLE001 - the worker must survive; the caller decides what to retry
+            log.debug("ingest of %d messages failed", len(part), exc_info=True)
+            return exc
+
+    def _dead_letter(self, item: _Received, error: Exception) -> list[list[_Received]]:
+        """Keep a message that fails on its own; [] when stored, else the message to try again later."""
+        log.error("message on %s fails on its own (%s: %s): dead-lettered", item.message.topic,
+                  type(error).__name__, error)
+        poison = _poison(item.message, "processing_error", f"{type(error).__name__}: {error}")
+        try:
+            self.dead_letters.add([poison], self.ingestor.clock.now())
+        except Exception:  # noqa: BLE001 - database gone meanwhile: try the message again from the start
+            log.exception("dead letter not stored; the message is retried")
+            if self._stop.wait(1.0):
+                raise SystemExit(0) from None  # shutting down: leave it unacknowledged
+            return [[item]]
+        return []
 
     def _write(self, batch: list[_Received]) -> None:
-        events: list[AlertEvent] = []
+        events: list[tuple[_Received, AlertEvent]] = []
+        refused: list[Poison] = []  # refused before ingest: counted here, once stored
         for item in batch:
-            topic, decoded = item.message.topic, item.decoded
+            decoded = item.decoded
             if isinstance(decoded, AlertEvent):
-                events.append(decoded)
+                events.append((item, decoded))
             elif isinstance(decoded, IngestRejected):
-                self.metrics.rejected.labels(decoded.reason, "mqtt").inc()
-                log.warning("message on %s rejected (%s): %s", topic, decoded.reason, decoded)
+                refused.append(_poison(item.message, decoded.reason, str(decoded)))
             elif isinstance(decoded, ContractError):
-                self.metrics.rejected.labels("invalid_schema", "mqtt").inc()
-                log.warning("message on %s rejected: %s", topic, decoded)
+                refused.append(_poison(item.message, "invalid_schema", str(decoded)))
+            elif isinstance(decoded, Exception):
+                refused.append(_poison(item.message, "undecodable", f"{type(decoded).__name__}: {decoded}"))
             elif decoded is not None:
                 gateway_id, status = decoded
                 self.status.apply(gateway_id, status)
+        poisons = list(refused)
         if events:
-            self.ingestor.ingest_batch(events, "mqtt")
+            results = self.ingestor.ingest_batch([event for _, event in events], "mqtt")
+            for (item, _), result in zip(events, results, strict=True):
+                if isinstance(result, IngestRejected):  # counted by the ingestor already
+                    poisons.append(_poison(item.message, result.reason, str(result)))
+        self.dead_letters.add(poisons, self.ingestor.clock.now())
+        for poison in refused:
+            self.metrics.rejected.labels(poison.reason, "mqtt").inc()
+
+
+def _poison(message: Message, reason: str, error: str) -> Poison:
+    try:
+        gateway_id: str | None = topics.parse(message.topic).gateway_id
+    except Exception:  # noqa: BLE001 - a topic we cannot parse has no gateway to name
+        gateway_id = None
+    return Poison("mqtt", message.topic, gateway_id, reason, error, message.payload)
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,4 +246,7 @@ def _decode(
             return parsed.gateway_id, decode(_STATUS_MODELS[parsed.channel], message.payload, topic=message.topic)
         return None
     except ContractError as exc:
+        return exc
+    except Exception as exc:  # noqa: BLE001 - anything else is poison too: kept, never left unacknowledged
+        log.exception("message on %s could not be decoded", message.topic)
         return exc

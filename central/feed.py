@@ -21,6 +21,7 @@ class FeedFilter:
     alert_type: str | None = None
     priority: str | None = None
     assignee_id: int | None = None
+    area_codes: frozenset[str] | None = None  # a grid leader: only these areas (theirs and those beneath)
 
 
 def area_code(session: Session, area_id: int | None) -> str | None:
@@ -73,6 +74,8 @@ def read_after(session: Session, after_id: int, flt: FeedFilter, limit: int = 50
         query = query.where(FeedEvent.priority == flt.priority)
     if flt.assignee_id is not None:
         query = query.where(FeedEvent.assignee_id == flt.assignee_id)
+    if flt.area_codes is not None:
+        query = query.where(FeedEvent.area_code.in_(flt.area_codes))
     return list(session.scalars(query))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from central.auth import Passwords, TokenIssuer
 from central.broker_auth import hub_broker_account, is_dev_account, secret_group
@@ -12,6 +13,7 @@ from central.clock import Clock, SystemClock
 from central.consumer import MqttIngest
 from central.correlate import Correlator
 from central.db.engine import Database
+from central.dead_letters import DeadLetters
 from central.dispatch import Dispatcher
 from central.evidence import EvidenceStore
 from central.ingest import Ingestor
@@ -44,6 +46,7 @@ class Hub:
         settings = _with_broker_account(settings, broker_account.username)
         self.settings = settings
         self.clock = clock or SystemClock()
+        _private_dir(settings.data_dir)
         self.db = Database(settings.db_url)
         self.db.upgrade()
         secret = (
@@ -78,8 +81,13 @@ class Hub:
         )
         self.registry.write_broker_auth()
         self.status = StatusTracker(self.db, self.ingestor, self.clock)
+        self.dead_letters = DeadLetters(
+            self.db, self.metrics, settings.ingest.dead_letter_keep, settings.ingest.dead_letter_payload_bytes
+        )
         self.mqtt = (
-            MqttIngest(settings, self.ingestor, self.status, self.metrics) if settings.mqtt_enabled else None
+            MqttIngest(settings, self.ingestor, self.status, self.metrics, self.dead_letters)
+            if settings.mqtt_enabled
+            else None
         )
         admin_password = (
             settings.admin_password.get_secret_value() if settings.admin_password else new_password()
@@ -117,8 +125,11 @@ class Hub:
 
     @property
     def mqtt_state(self) -> str:
+        """disabled, connected, disconnected, or stalled (connected or not, the ingest cannot write)."""
         if self.mqtt is None:
             return "disabled"
+        if self.mqtt.stalled:
+            return "stalled"
         return "connected" if self.mqtt.connected else "disconnected"
 
     def sweep_once(self) -> int:
@@ -149,6 +160,14 @@ class Hub:
                 config.gateway_id,
                 config.revision,
             )
+
+
+def _private_dir(path: Path) -> None:
+    """The data folder holds the database, the token key and the sealing key: its owner's only (0700)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        log.warning("data folder %s was open to others: made it 0700", path)
+        path.chmod(0o700)
 
 
 def _with_broker_account(settings: HubSettings, username: str) -> HubSettings:

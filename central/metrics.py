@@ -20,6 +20,17 @@ class HubMetrics:
             ["reason", "transport"],
             registry=self.registry,
         )
+        self.dead_letters = Counter(
+            "gridwatch_hub_dead_letters",
+            "messages acknowledged without processing and kept in the dead-letter table, by reason",
+            ["reason", "transport"],
+            registry=self.registry,
+        )
+        self.ingest_failing_s = Gauge(
+            "gridwatch_hub_ingest_failing_seconds",
+            "how long the MQTT ingest has been failing to write (0 while it writes)",
+            registry=self.registry,
+        )
         self.batch_size = Histogram(
             "gridwatch_hub_ingest_batch_size",
             "events per ingest transaction",

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from central.area_geometry import check_area_geometry
 from central.auth import AuthError, Passwords, Principal, TokenIssuer
 from central.clock import Clock
 from central.db.engine import Database
@@ -47,8 +49,24 @@ def _area_public(area: Area) -> AreaPublic:
         code=area.code,
         name=area.name,
         parent_id=area.parent_id,
-        geojson=area.geojson,
+        geojson=_stored_geometry(area),
     )
+
+
+def _stored_geometry(area: Area) -> dict[str, Any] | None:
+    """The area's outline; None (logged) for one stored before outlines were checked that fails the check,
+    so that one bad row cannot break every read of the area list."""
+    if area.geojson is None:
+        return None
+    try:
+        return check_area_geometry(area.geojson) if isinstance(area.geojson, dict) else _bad_geometry(area)
+    except (ValueError, RecursionError):
+        return _bad_geometry(area)
+
+
+def _bad_geometry(area: Area) -> None:
+    log.warning("area %s: stored outline is not a valid Polygon/MultiPolygon; left out (set it again)", area.code)
+    return None
 
 
 def _user_public(user: User) -> UserPublic:
@@ -98,6 +116,29 @@ class People:
     def list_areas(self) -> list[AreaPublic]:
         with self.db.session() as session:
             return [_area_public(a) for a in session.scalars(select(Area).order_by(Area.id))]
+
+    def led_area_ids(self, user_id: int) -> frozenset[int]:
+        """The area of a grid leader and every area beneath it (what a leader may see); empty without one."""
+        with self.db.session() as session:
+            own = session.scalar(select(User.area_id).where(User.id == user_id))
+            if own is None:
+                return frozenset()
+            children: dict[int | None, list[int]] = {}
+            for area_id, parent_id in session.execute(select(Area.id, Area.parent_id)):
+                children.setdefault(parent_id, []).append(area_id)
+        found, todo = {own}, [own]
+        while todo:  # the hierarchy has four levels; a visited set guards against a cycle all the same
+            for child in children.get(todo.pop(), ()):
+                if child not in found:
+                    found.add(child)
+                    todo.append(child)
+        return frozenset(found)
+
+    def area_codes(self, area_ids: frozenset[int]) -> frozenset[str]:
+        if not area_ids:
+            return frozenset()
+        with self.db.session() as session:
+            return frozenset(session.scalars(select(Area.code).where(Area.id.in_(area_ids))))
 
     # -- users and shifts ------------------------------------------------------------------------------
 

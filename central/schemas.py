@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
+from central.area_geometry import check_area_geometry
 from central.states import AreaLevel, Role
 from gridwatch.contracts.messages import Identifier
 
@@ -22,12 +23,17 @@ class _Out(BaseModel):
 Code = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$", description="short stable code, e.g. 'gd-0101'")
 
 
+AreaGeometry = Annotated[dict[str, Any], AfterValidator(check_area_geometry)]
+
+
 class AreaCreate(_In):
     level: AreaLevel
     code: str = Code
     name: str = Field(min_length=1, max_length=200)
     parent_code: str | None = Field(None, description="the enclosing area; required below district")
-    geojson: dict[str, Any] | None = Field(None, description="GeoJSON Polygon/MultiPolygon geometry")
+    geojson: AreaGeometry | None = Field(
+        None, description="GeoJSON Polygon/MultiPolygon geometry, WGS 84 [longitude, latitude] positions"
+    )
 
 
 class AreaPublic(_Out):

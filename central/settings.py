@@ -126,6 +126,15 @@ class IngestSettings(BaseModel):
         description="an --ingest-only worker's name: on a production broker (client id = user name) it "
         "connects as <hub user>@<name>, an account of its own holding its persistent session",
     )
+    dead_letter_keep: int = Field(
+        10_000, ge=1, le=10_000_000, description="newest dead letters kept (older ones are pruned)"
+    )
+    dead_letter_payload_bytes: int = Field(
+        65_536, ge=0, le=2 * 1024 * 1024, description="payload bytes kept per dead letter (the rest is cut)"
+    )
+    stall_after_s: float = Field(
+        60, gt=0, le=3600, description="/health reports the ingest as stalled when one batch takes this long"
+    )
 
 
 class SignInSettings(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from central.api.deps import MAX_ID, CurrentUser, HubDep, IdPath, IdQuery
+from central.nul_guard import NoNulText
 from central.states import CaseAction, CaseState, Priority
 from central.views import CaseEventPublic, CasePublic
 
@@ -103,11 +104,14 @@ async def feedback(
     hub: HubDep,
     who: CurrentUser,
     case_id: IdPath,
-    note: Annotated[str | None, Form(max_length=2000)] = None,
+    note: Annotated[NoNulText | None, Form(max_length=2000)] = None,
     photo: Annotated[UploadFile | None, File()] = None,
 ) -> FeedbackAnswer:
     data = None
     name = None
+    # May this caller see the case at all? Asked before the upload is read or anything is written, so a
+    # refused upload leaves no file behind.
+    await run_in_threadpool(hub.cases.get, who, case_id)
     if photo is not None:
         data = await photo.read(hub.evidence.max_bytes + 1)
         name = photo.filename

@@ -1,4 +1,5 @@
-"""Alerts over HTTP: POST /api/v1/events (the MQTT ingest's equivalent) and GET /api/v1/alerts."""
+"""Alerts over HTTP: POST /api/v1/events (the MQTT ingest's equivalent), GET /api/v1/alerts, and the messages
+the ingest could not process, GET /api/v1/dead-letters (admins)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel
 
-from central.api.deps import HubDep, IdQuery, Staff, require
+from central.api.deps import MAX_ID, Admin, HubDep, IdQuery, Staff, require
 from central.auth import Principal
+from central.dead_letters import DeadLetterPublic
 from central.errors import Forbidden
 from central.states import Role
 from central.views import AlertPublic
@@ -57,3 +59,16 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[AlertPublic]:
     return hub.cases.alerts(case_id=case_id, limit=limit)
+
+
+@router.get("/dead-letters", response_model=list[DeadLetterPublic])
+def list_dead_letters(
+    hub: HubDep,
+    principal: Admin,
+    after_id: Annotated[int, Query(ge=0, le=MAX_ID, description="page on: the last id you saw")] = 0,
+    reason: Annotated[str | None, Query(max_length=64, description="only this reason")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> list[DeadLetterPublic]:
+    """Messages the ingest acknowledged without processing (refused, or failing on their own), oldest first:
+    what came, on which topic, why, and the payload (its first ingest.dead_letter_payload_bytes)."""
+    return hub.dead_letters.list(after_id=after_id, reason=reason, limit=limit)

@@ -1,4 +1,4 @@
-"""GET /health: is the database reachable and is the MQTT consumer connected (no sign-in needed)."""
+"""GET /health: is the database reachable, is the MQTT consumer connected and writing (no sign-in needed)."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ class Health(BaseModel):
 @router.get("/health", response_model=Health, responses={503: {"model": Health}})
 def health(hub: HubDep) -> JSONResponse:
     db_ok = hub.db.ping()
-    body = Health(
-        status="ok" if db_ok else "degraded", db="ok" if db_ok else "unreachable", mqtt=hub.mqtt_state
-    )
-    return JSONResponse(body.model_dump(), status_code=200 if db_ok else 503)
+    mqtt = hub.mqtt_state
+    ok = db_ok and mqtt != "stalled"  # a stalled ingest takes in no alerts: not healthy, whatever else is
+    body = Health(status="ok" if ok else "degraded", db="ok" if db_ok else "unreachable", mqtt=mqtt)
+    return JSONResponse(body.model_dump(), status_code=200 if ok else 503)

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 from central import kpis, open311
 from central.api.deps import HubDep, IdQuery, current_principal, require
 from central.auth import Principal
-from central.errors import NotFound
+from central.hub import Hub
 from central.states import Role
 
 router = APIRouter(tags=["reports"])
@@ -27,17 +27,23 @@ def services(who: Reader) -> list[open311.Service]:
     return open311.services()
 
 
+def _visible_areas(hub: Hub, who: Principal) -> frozenset[int] | None:
+    """None (every case) for staff; a grid leader's own area and those beneath it."""
+    return hub.people.led_area_ids(who.user_id) if who.role is Role.GRID_LEADER else None
+
+
 @router.get("/open311/v2/requests.json", response_model=list[open311.ServiceRequest])
 def requests(
     hub: HubDep,
     who: Reader,
-    service_code: str | None = None,
-    status: str | None = None,
+    service_code: Annotated[str | None, Query(max_length=64)] = None,
+    status: Annotated[str | None, Query(max_length=16)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[open311.ServiceRequest]:
-    staff = Principal(user_id=who.user_id, username=who.username, role=Role.OPERATOR)
-    rows = [open311.request_of(c) for c in hub.cases.list(staff, limit=limit)]
-    return [r for r in rows if (service_code in (None, r.service_code)) and (status in (None, r.status))]
+    """Service requests (cases), newest first: all of them for staff, a grid leader's own area's."""
+    return open311.list_requests(
+        hub.db, _visible_areas(hub, who), service_code=service_code, status=status, limit=limit
+    )
 
 
 @router.get(
@@ -46,10 +52,7 @@ def requests(
     responses={404: {"description": "no such request"}},
 )
 def request(hub: HubDep, who: Reader, request_id: str) -> list[open311.ServiceRequest]:
-    if not request_id.isdigit():
-        raise NotFound(f"service request {request_id!r} not found: ids are case numbers")
-    staff = Principal(user_id=who.user_id, username=who.username, role=Role.OPERATOR)
-    return [open311.request_of(hub.cases.get(staff, int(request_id)))]
+    return [open311.get_request(hub.db, _visible_areas(hub, who), request_id)]
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {"text/plain": {}}}})

@@ -31,13 +31,18 @@ class FeedItem(BaseModel):
 
 
 def _filter(
-    who: Principal, grid: str | None, alert_type: str | None, priority: Priority | None
+    hub: Hub, who: Principal, grid: str | None, alert_type: str | None, priority: Priority | None
 ) -> feed.FeedFilter:
     if who.role in (Role.GATEWAY, Role.INSTALLER):
         raise Forbidden(f"role '{who.role.value}' may not watch the case feed")
     mine = who.user_id if who.role is Role.GRID_WORKER else None
+    led = hub.people.area_codes(hub.people.led_area_ids(who.user_id)) if who.role is Role.GRID_LEADER else None
     return feed.FeedFilter(
-        area_code=grid, alert_type=alert_type, priority=priority.value if priority else None, assignee_id=mine
+        area_code=grid,
+        alert_type=alert_type,
+        priority=priority.value if priority else None,
+        assignee_id=mine,
+        area_codes=led,
     )
 
 
@@ -60,7 +65,7 @@ def feed_page(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[FeedItem]:
     """Feed items after ``after_id`` (for clients that poll instead of streaming)."""
-    return _read(hub, after_id, _filter(who, grid, type, priority), limit)
+    return _read(hub, after_id, _filter(hub, who, grid, type, priority), limit)
 
 
 @router.get(
@@ -81,7 +86,7 @@ async def stream(
     max_events: Annotated[int | None, Query(ge=1, le=100000, description="close after this many")] = None,
 ) -> EventSourceResponse:
     """Alert and case changes as SSE; ``id`` of each event is its feed id, so a reconnect resumes exactly."""
-    flt = _filter(who, grid, type, priority)
+    flt = await run_in_threadpool(_filter, hub, who, grid, type, priority)  # a leader's areas: a query
     start = last_event_id if last_event_id is not None else after_id
     if start is None:
         start = await run_in_threadpool(_latest_id, hub)

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as SqlAlchemyTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.errors import HubError
@@ -52,6 +55,14 @@ class Database:
         except SQLAlchemyError:
             return False
 
+    @staticmethod
+    def is_transient(error: BaseException) -> bool:
+        """Whether ``error`` says the database is away, locked or timing out (worth retrying as it is), rather
+        than refusing the data (which retrying cannot fix)."""
+        if isinstance(error, DBAPIError) and error.connection_invalidated:
+            return True
+        return isinstance(error, OperationalError | SqlAlchemyTimeout)
+
     def safe_url(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
 
@@ -61,6 +72,7 @@ class Database:
 
 def _make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _private_sqlite_file(url)
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         # pysqlite's own transaction handling defers BEGIN; take it over so writers take the lock up front
@@ -68,6 +80,20 @@ def _make_engine(url: str) -> Engine:
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine
     return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create the SQLite file readable by its owner only (0600): it holds password hashes and every case.
+    SQLite gives its -wal and -shm files the database file's permissions."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    if path.parent.is_dir():
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+        if path.stat().st_mode & 0o077:
+            log.warning("database file %s was readable by others: made it 0600", path)
+            path.chmod(0o600)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -270,3 +271,19 @@ class SignInFailure(Base):
     failures: Mapped[int] = mapped_column(Integer)
     last_failure_at: Mapped[datetime] = mapped_column(UtcDateTime)
     locked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class DeadLetter(Base):
+    """A message the hub could not process (refused or failing on its own), acknowledged and kept here for
+    inspection instead of being redelivered forever."""
+
+    __tablename__ = "dead_letters"
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    transport: Mapped[str] = mapped_column(String(16))
+    topic: Mapped[str] = mapped_column(Text)
+    gateway_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str] = mapped_column(String(64))
+    error: Mapped[str] = mapped_column(Text)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    payload_bytes: Mapped[int] = mapped_column(Integer)

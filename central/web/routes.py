@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from central import feed
 from central.api import stream_api
-from central.api.deps import HubDep, Installer
+from central.api.deps import MAX_ID, HubDep, Installer
 from central.auth import AuthError
 from central.errors import Invalid
 from central.hub import Hub
@@ -56,8 +56,12 @@ def page(page: str) -> FileResponse:
 @router.get("/ui/static/{path:path}", include_in_schema=False)
 def static_file(path: str) -> FileResponse:
     """A CSS, JavaScript, JSON or SVG asset from the static folder; nothing outside it."""
-    target = (STATIC_DIR / path).resolve()
-    if STATIC_DIR not in target.parents or not target.is_file():
+    try:
+        target = (STATIC_DIR / path).resolve()
+        found = STATIC_DIR in target.parents and target.is_file()
+    except (OSError, ValueError):  # a NUL byte or a name the file system refuses: not one of ours either
+        found = False
+    if not found:
         raise HTTPException(404, f"static file {path!r} not found")
     return FileResponse(target, headers=_CACHE)
 
@@ -86,8 +90,8 @@ async def browser_stream(
     grid: str | None = None,
     type: str | None = None,
     priority: Priority | None = None,
-    last_event_id: Annotated[int | None, Header(ge=0)] = None,
-    after_id: Annotated[int | None, Query(ge=0, description="resume after this feed id")] = None,
+    last_event_id: Annotated[int | None, Header(ge=0, le=MAX_ID)] = None,
+    after_id: Annotated[int | None, Query(ge=0, le=MAX_ID, description="resume after this feed id")] = None,
     max_events: Annotated[int | None, Query(ge=1, le=100000, description="close after this many")] = None,
 ) -> EventSourceResponse:
     """The hub's live feed for browsers: same events and resume rules, token taken from the query."""

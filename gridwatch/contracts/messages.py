@@ -22,6 +22,8 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -35,9 +37,25 @@ MAX_PAYLOAD_BYTES = 2 * 1024 * 1024
 
 # -- time and ids ----------------------------------------------------------------------------------------
 
+EARLIEST_TS = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_TS = datetime(2100, 1, 1, tzinfo=UTC)
+"""Timestamps outside [EARLIEST_TS, LATEST_TS) are refused: ISO 8601 admits year 9999 with a -14:00 offset,
+which is past the end of Python's datetime once turned into UTC (OverflowError), and a time that far off is a
+broken clock or a hostile sender anyway; it would also poison every window and deadline computed from it."""
+
+
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("timestamp must carry a UTC offset, e.g. 2026-11-28T03:04:05.123Z")
+    # Compare before converting: converting an out-of-range value to UTC is what overflows.
+    offset = value.utcoffset()
+    naive_utc_lo = EARLIEST_TS.replace(tzinfo=None) + offset
+    naive_utc_hi = LATEST_TS.replace(tzinfo=None) + offset
+    if not naive_utc_lo <= value.replace(tzinfo=None) < naive_utc_hi:
+        raise ValueError(
+            f"timestamp {value.isoformat()} is out of range: expected from {format_ts(EARLIEST_TS)} "
+            f"up to (not including) {format_ts(LATEST_TS)}"
+        )
     value = value.astimezone(UTC)
     return value.replace(microsecond=(value.microsecond // 1000) * 1000)
 
@@ -81,6 +99,36 @@ Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_in_text(cls, value: Any, info: ValidationInfo) -> Any:
+        """No NUL character in any text, nested keys and values included: PostgreSQL cannot store one, so a
+        single such alert would fail its whole batch there (on SQLite it would be silently truncated by
+        some readers)."""
+        path = _nul_path(value)
+        if path is not None:
+            raise ValueError(f"text{path} contains a NUL character (\\u0000): not allowed in any text field")
+        return value
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """Where in ``value`` (a str, or dicts, lists and tuples of them) a NUL character sits; None if nowhere."""
+    if isinstance(value, str):
+        return path if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and "\x00" in key:
+                return f"{path}[{key!r}]"
+            found = _nul_path(item, f"{path}[{key!r}]")
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 # -- closed sets -------------------------------------------------------------------------------------------

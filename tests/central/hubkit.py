@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 from fastapi.testclient import TestClient
 
 from central.clock import ManualClock
@@ -29,8 +31,17 @@ from tests.central.pg import postgres_url
 ADMIN_PASSWORD = "admin-password-1"
 PASSWORD = "password-1234"
 
-# The smallest valid JPEG header bytes the evidence sniffing accepts.
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
+
+
+def _encoded(ext: str) -> bytes:
+    """A tiny real image: the evidence check decodes what it is given, so header bytes alone do not pass."""
+    ok, buffer = cv2.imencode(ext, np.full((8, 8, 3), (40, 120, 200), np.uint8))
+    assert ok
+    return buffer.tobytes()
+
+
+JPEG = _encoded(".jpg")
+PNG = _encoded(".png")
 
 
 def event(

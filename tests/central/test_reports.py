@@ -26,7 +26,8 @@ def test_open311_services_and_requests(api, world):
     one = api.client.get(f"/open311/v2/requests/{case_id}.json", headers=op).json()
     assert one[0]["service_code"] == "intrusion" and one[0]["requested_datetime"].endswith("Z")
     missing = api.client.get("/open311/v2/requests/999.json", headers=op)
-    assert missing.status_code == 404 and missing.json()["detail"] == "case 999 not found"
+    assert missing.status_code == 404
+    assert missing.json()["detail"] == "service request '999' not found: ids are case numbers"
     assert api.client.get("/open311/v2/requests.json", headers=api.as_("inst")).status_code == 403
 
 

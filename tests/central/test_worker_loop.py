@@ -5,9 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gridwatch.contracts.messages import AlertType
-from tests.central.hubkit import JPEG, event
-
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+from tests.central.hubkit import JPEG, PNG, event
 
 
 @pytest.fixture

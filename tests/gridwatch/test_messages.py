@@ -91,3 +91,69 @@ def test_messages_are_frozen() -> None:
     alert = _alert()
     with pytest.raises(ValueError):
         alert.title = "changed"  # type: ignore[misc]
+
+
+def _wire(**changes: object) -> bytes:
+    body = json.loads(m.encode(_alert()))
+    body.update(changes)
+    return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "9999-12-31T23:59:59.999-14:00",  # past datetime.max once in UTC: raised OverflowError, not a refusal
+        "0001-01-01T00:00:00.000+14:00",  # before datetime.min once in UTC
+        "2100-01-01T00:00:00.000Z",
+        "1969-12-31T23:59:59.999Z",
+    ],
+)
+def test_out_of_range_timestamps_are_a_contract_error_naming_field_and_range(value: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        m.decode(m.AlertEvent, _wire(observed_ts=value), topic="gridwatch/gw-1/events/sensor")
+    assert "field observed_ts" in str(refused.value)
+    assert "expected from 1970-01-01T00:00:00.000Z up to (not including) 2100-01-01T00:00:00.000Z" in str(
+        refused.value
+    )
+
+
+@pytest.mark.parametrize(
+    "value, utc", [
+        ("1970-01-01T00:00:00.000Z", "1970-01-01T00:00:00.000Z"),
+        ("2099-12-31T23:59:59.999Z", "2099-12-31T23:59:59.999Z"),
+        ("2100-01-01T13:59:59.999+14:00", "2099-12-31T23:59:59.999Z"),
+        ("1969-12-31T14:00:00.000-10:00", "1970-01-01T00:00:00.000Z"),
+    ],
+)
+def test_timestamps_at_the_range_bounds_are_accepted(value: str, utc: str) -> None:
+    alert = m.decode(m.AlertEvent, _wire(emitted_ts=value))
+    assert json.loads(m.encode(alert))["emitted_ts"] == utc
+
+
+@pytest.mark.parametrize(
+    "changes, field",
+    [
+        ({"title": "smoke\u0000"}, "field title"),
+        ({"source_id": "smk\u0000"}, "field source_id"),
+        (
+            {"detail": {"kind": "sensor", "device_kind": "smoke", "alarm_id": "smoke", "readings": {"a\u0000": 1}}},
+            "field detail.sensor.readings",
+        ),
+        (
+            {"detail": {"kind": "sensor", "device_kind": "smoke", "alarm_id": "smoke", "readings": {"a": "\u0000"}}},
+            "field detail.sensor.readings",
+        ),
+    ],
+)
+def test_nul_in_any_text_is_a_contract_error_naming_the_field(changes: dict[str, object], field: str) -> None:
+    with pytest.raises(ContractError) as refused:
+        m.decode(m.AlertEvent, _wire(**changes))
+    assert field in str(refused.value)
+    assert "NUL" in str(refused.value) or "pattern" in str(refused.value)
+
+
+def test_nul_in_status_text_is_refused() -> None:
+    wire = json.dumps({"gateway_id": "gw-1", "state": "offline", "ts": "2026-11-28T03:04:05.000Z",
+                       "reason": "bye\u0000"}).encode()
+    with pytest.raises(ContractError, match="field reason: .*NUL"):
+        m.decode(m.GatewayStatus, wire)

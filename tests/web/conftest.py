@@ -73,7 +73,8 @@ def browser() -> Iterator[Any]:
 def console(browser: Any, stack: HubStack) -> Iterator[Callable[..., Any]]:
     """Return ``open(username, viewport=...)`` -> a signed-in page on that user's console.
 
-    Every page records its JavaScript errors in ``page.js_errors``; the test fails if any occurred.
+    Every page records its JavaScript errors and CSP violations in ``page.js_errors``; the test fails if any
+    occurred.
     """
     contexts: list[Any] = []
     pages: list[Any] = []
@@ -96,6 +97,10 @@ def console(browser: Any, stack: HubStack) -> Iterator[Callable[..., Any]]:
         page = context.new_page()
         page.js_errors = []
         page.on("pageerror", lambda exc: page.js_errors.append(str(exc)))
+        # The hub sends a strict Content-Security-Policy: anything it blocks is a console error, not a
+        # pageerror, and would otherwise go unnoticed while a feature silently stops working.
+        page.on("console", lambda msg: msg.type == "error" and "Content Security Policy" in msg.text
+                and page.js_errors.append(msg.text))
         page.goto(f"{base_url or stack.url}/ui/login")
         page.fill("#username", username)
         page.fill("#password", ADMIN_PASSWORD if username == "admin" else PASSWORD)

@@ -1,7 +1,7 @@
 """sign-in throttling (failed sign-ins per account and per client address) and per-gateway config seal keys
 
 Revision ID: 0006
-Revises: 0004 (chain after 0005 when merged with the branch that adds 0005)
+Revises: 0005
 Create Date: 2026-11-29 16:50:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import central.db.models
 
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
