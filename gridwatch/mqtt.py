@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -156,7 +157,12 @@ class MqttClient:
         return self._connected.is_set()
 
     def wait_connected(self, timeout_s: float) -> bool:
-        return self._connected.wait(timeout_s)
+        """Block until connected with every subscription acknowledged by the broker (or ``timeout_s``)."""
+        deadline = time.monotonic() + timeout_s
+        if not self._connected.wait(timeout_s):
+            return False
+        with self._suback:
+            return self._suback.wait_for(lambda: not self._pending_subacks, max(0.0, deadline - time.monotonic()))
 
     # -- publish / subscribe -----------------------------------------------------------------------
 
