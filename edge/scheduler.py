@@ -220,7 +220,11 @@ class InferenceScheduler:
             picked, skipped, prepared = self._pick(self._clock())
         for lane, frame, wait_ms in skipped:
             if lane.on_skip is not None:
-                lane.on_skip(frame, wait_ms)
+                try:
+                    lane.on_skip(frame, wait_ms)
+                except Exception:  # the frames picked beside it must still be detected and released
+                    log.exception("camera %s: handling the budget skip of frame %d failed", lane.camera_id,
+                                  frame.index)
         if not picked:
             return 0
         try:

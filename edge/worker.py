@@ -63,7 +63,7 @@ class EdgeWorker:
         self._sensors: SensorReader | None = None
         self._stop = threading.Event()
         self._stopped = False
-        self._follower = HubConfigFollower(self.apply_hub_config) if settings.follow_hub else None
+        self._follower = HubConfigFollower(self.apply_hub_config, self.threads) if settings.follow_hub else None
         self._apply_lock = threading.Lock()
 
     @property
