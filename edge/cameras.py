@@ -70,11 +70,11 @@ class CameraSupervisor:
         stopping = threading.Event()
         runtime = CameraRuntime(camera, self._reader(camera, pipeline, health, stopping), pipeline, health,
                                 stopping)
-        with self._lock:
-            self.runtimes[cid] = runtime
         # a reader thread is fine while it runs or once it ended by design (a file played to its end)
         self._health.watch(f"capture-{cid}", lambda: runtime.reader.running or runtime.reader.finished.is_set())
-        runtime.reader.start()
+        with self._lock:  # started under the lock: revive() never takes a reader not yet started for dead
+            self.runtimes[cid] = runtime
+            runtime.reader.start()
         return runtime
 
     def _reader(self, camera: CameraConfig, pipeline: CameraPipeline, health: OfflineWatch,
@@ -90,9 +90,9 @@ class CameraSupervisor:
 
     def stop(self, camera_id: str) -> CameraRuntime:
         """Stop one camera; its reader's last status report is not passed on (see CameraRuntime)."""
-        with self._lock:
+        with self._lock:  # with revive(): a camera being stopped is never revived
             runtime = self.runtimes.pop(camera_id)
-        runtime.stopping.set()
+            runtime.stopping.set()
         runtime.reader.stop()
         if self.scheduler is not None:
             self.scheduler.remove_camera(camera_id)
@@ -104,8 +104,9 @@ class CameraSupervisor:
         with self._lock:
             runtimes = list(self.runtimes.values())
             self.runtimes.clear()
+            for runtime in runtimes:
+                runtime.stopping.set()
         for runtime in runtimes:
-            runtime.stopping.set()
             runtime.reader.stop(timeout_s=0)
         for runtime in runtimes:
             runtime.reader.stop()
@@ -122,15 +123,17 @@ class CameraSupervisor:
         """Start a new reader for every camera whose reader thread died (an error capture did not handle);
         the death is logged and counted. Returns how many were revived."""
         revived = 0
-        for runtime in self.running():
-            reader = runtime.reader
-            if runtime.stopping.is_set() or reader.running or reader.finished.is_set():
-                continue  # running, stopped on purpose, or a file that ended
-            name = f"capture-{runtime.camera_id}"
-            self._health.restarted(name)
-            log.error("camera %s: its capture thread died (%s); starting it again (restart %d)",
-                      runtime.camera_id, reader.last_error or "see the traceback above", self._health.restarts(name))
-            runtime.reader = self._reader(runtime.camera, runtime.pipeline, runtime.health, runtime.stopping)
-            runtime.reader.start()
-            revived += 1
+        with self._lock:
+            for runtime in self.runtimes.values():
+                reader = runtime.reader
+                if runtime.stopping.is_set() or reader.running or reader.finished.is_set():
+                    continue  # running, stopped on purpose, or a file that ended
+                name = f"capture-{runtime.camera_id}"
+                self._health.restarted(name)
+                log.error("camera %s: its capture thread died (%s); starting it again (restart %d)",
+                          runtime.camera_id, reader.last_error or "see the traceback above",
+                          self._health.restarts(name))
+                runtime.reader = self._reader(runtime.camera, runtime.pipeline, runtime.health, runtime.stopping)
+                runtime.reader.start()
+                revived += 1
         return revived

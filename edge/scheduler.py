@@ -319,7 +319,8 @@ class InferenceScheduler:
         if self._deliveries is not None and self._delivery_thread is not None:
             # after the last result queued: the delivery thread hands on everything before it ends
             self._deliveries.put(None)
-            self._delivery_thread.stop(timeout_s)
+            if not self._delivery_thread.join(timeout_s):
+                self._delivery_thread.stop(0)
 
 
 # -- the gateway's one shared detector ---------------------------------------------------------------------

@@ -92,6 +92,12 @@ class SupervisedThread:
     def alive(self) -> bool:
         return self._thread.is_alive()
 
+    def join(self, timeout_s: float) -> bool:
+        """Wait for the loop to end by itself (its step returned False); True if it did in time."""
+        if threading.current_thread() is not self._thread and self._thread.is_alive():
+            self._thread.join(timeout_s)
+        return not self._thread.is_alive()
+
     def stop(self, timeout_s: float = 5.0) -> None:
         """Ask the loop to end after its current step and wait for it."""
         self._stop.set()
