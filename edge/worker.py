@@ -99,6 +99,7 @@ class EdgeWorker:
         scheduler = shared_inference(settings, self.cameras, self.threads)
         self.supervisor = CameraSupervisor(self.gateway_id, self.publisher, scheduler, self.reporter.camera_changed,
                                            self.threads, every_frame=settings.inference.every_frame)
+        self.reporter.start(self.supervisor, self.publisher, self._outbox)  # before the first camera reports
         if scheduler is not None:
             scheduler.start()
         for camera in self.cameras:
@@ -107,7 +108,6 @@ class EdgeWorker:
             self._start_sensors(load_registry(settings.sensors_registry, gateway_id=self.gateway_id))
         if self._follower is not None:
             self._follower.start()
-        self.reporter.start(self.supervisor, self.publisher, self._outbox)
         log.info("edge gateway %s running %d camera(s) (%s)", self.gateway_id, len(self.runtimes),
                  "detector" if scheduler else "motion-only")
         return self
