@@ -15,7 +15,7 @@ import onnxruntime as ort
 from edge.decode import DecodeParams, decode_anchors, decode_end_to_end
 from edge.errors import EdgeError, ModelError
 from edge.letterbox import Letterbox, fit, letterbox_image, to_blob, to_frame_xyxy
-from edge.types import Detections
+from edge.types import Detections, StageTimes
 from models.spec import ModelSpec, OutputLayout, open_session, spec_from_session
 
 log = logging.getLogger(__name__)
@@ -25,19 +25,6 @@ PROVIDER_PREFERENCE = (
     "TensorrtExecutionProvider", "CUDAExecutionProvider", "OpenVINOExecutionProvider",
     "CoreMLExecutionProvider", "CPUExecutionProvider",
 )
-
-
-@dataclass(frozen=True, slots=True)
-class StageTimes:
-    """Wall time of each detector stage for one frame, in milliseconds."""
-
-    preprocess_ms: float
-    inference_ms: float
-    postprocess_ms: float
-
-    @property
-    def total_ms(self) -> float:
-        return self.preprocess_ms + self.inference_ms + self.postprocess_ms
 
 
 def choose_providers(requested: Sequence[str] | None, available: Sequence[str]) -> list[str]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import queue
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -17,6 +16,7 @@ from pydantic import SecretStr
 from edge.config import CameraConfig, parse_camera
 from edge.errors import ConfigError
 from edge.sensors.registry import Registry, registry_from_data
+from edge.threads import SupervisedThread, ThreadHealth
 from gridwatch.contracts import sealing
 from gridwatch.contracts.messages import GatewayConfig, decode
 from gridwatch.errors import ContractError
@@ -103,12 +103,15 @@ def camera_changes(running: dict[str, CameraConfig], wanted: tuple[CameraConfig,
 
 class HubConfigFollower:
     """Takes ``GatewayConfig`` messages on the MQTT network thread (decode only) and applies them in arrival
-    order on a thread of its own, so starting and stopping cameras never blocks the connection."""
+    order on a supervised thread of its own, so starting and stopping cameras never blocks the connection."""
 
-    def __init__(self, apply: Callable[[GatewayConfig], bool]) -> None:
+    THREAD = "edge-hub-config"
+
+    def __init__(self, apply: Callable[[GatewayConfig], bool], health: ThreadHealth | None = None) -> None:
         self._apply = apply
         self._queue: queue.Queue[GatewayConfig | None] = queue.Queue()
-        self._thread = threading.Thread(target=self._run, name="edge-hub-config", daemon=True)
+        self._thread = SupervisedThread(self.THREAD, self._apply_next, health or ThreadHealth())
+        self._started = False
 
     def receive(self, message: Message) -> None:
         try:
@@ -117,16 +120,24 @@ class HubConfigFollower:
             log.error("hub config ignored: %s", exc)
 
     def start(self) -> None:
+        self._started = True
         self._thread.start()
 
     def stop(self, timeout_s: float = 10.0) -> None:
-        if self._thread.is_alive():
+        if self._started and self._thread.alive:
             self._queue.put(None)
-            self._thread.join(timeout_s)
+            self._thread.stop(timeout_s)
 
-    def _run(self) -> None:
-        while (config := self._queue.get()) is not None:
-            try:
-                self._apply(config)
-            except Exception:  # noqa: BLE001 - a bad revision must not end config following
-                log.exception("hub config revision %s not applied", config.revision)
+    def _apply_next(self) -> bool:
+        """Apply the next revision that arrived (waiting up to a second); False once stopped."""
+        try:
+            config = self._queue.get(timeout=1.0)
+        except queue.Empty:
+            return True
+        if config is None:
+            return False
+        try:
+            self._apply(config)
+        except Exception:  # noqa: BLE001 - a bad revision must not end config following
+            log.exception("hub config revision %s not applied", config.revision)
+        return True

@@ -1,13 +1,21 @@
-"""Prometheus metrics of the edge worker: per-camera frame counters, rates, latencies, and /metrics."""
+"""Prometheus metrics of the edge worker: per-camera frame counters, rates, latencies; the MQTT link, the
+alert events from emitted to sent, failed or dropped; the liveness of the worker's threads; and /metrics.
+
+Figures other parts keep (publisher and outbox counters, thread beats, per-camera failures) are read when
+/metrics is scraped (``watch``), never copied on a timer, so they cannot freeze while the parts run."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 
+from edge.threads import ThreadState
 from gridwatch.contracts.messages import Availability, CameraStats
 
 log = logging.getLogger(__name__)
@@ -18,6 +26,95 @@ _OUTCOMES = {
     "skipped_budget": "frames_skipped_budget",
     "bad": "frames_bad",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class CameraFigures:
+    """Running totals of one camera's pipeline (they restart at 0 when the camera does)."""
+
+    camera_id: str
+    frames_failed: int
+    alerts_emitted: int
+
+
+@dataclass(frozen=True, slots=True)
+class EdgeFigures:
+    """What the worker's parts report at a scrape. Alert counts: ``health_alerts`` camera_offline alerts
+    emitted; ``queued``/``duplicates``/``refused``/``evicted``: outbox puts by outcome (every source, sensors
+    included); ``sent``: acknowledged by the broker; ``send_failures``: acks timed out or messages the MQTT
+    client refused (each retried); ``pending``: waiting in the outbox."""
+
+    mqtt_connected: bool
+    cameras: Sequence[CameraFigures]
+    health_alerts: int
+    queued: int
+    duplicates: int
+    refused: int
+    evicted: int
+    sent: int
+    send_failures: int
+    pending: int
+    threads: Sequence[ThreadState]
+
+
+def _figure_metrics(figures: EdgeFigures) -> Iterator[Metric]:
+    connected = GaugeMetricFamily("gridwatch_edge_mqtt_connected", "1 while connected to the MQTT broker")
+    connected.add_metric([], 1.0 if figures.mqtt_connected else 0.0)
+    yield connected
+    emitted = CounterMetricFamily("gridwatch_edge_events_emitted", "Alert events the gateway raised, by source",
+                                  labels=["source", "camera"])
+    failed = CounterMetricFamily("gridwatch_edge_frames_failed",
+                                 "Frames a pipeline stage raised on (logged; the camera went on)", labels=["camera"])
+    for camera in figures.cameras:
+        emitted.add_metric(["camera", camera.camera_id], camera.alerts_emitted)
+        failed.add_metric([camera.camera_id], camera.frames_failed)
+    emitted.add_metric(["health", ""], figures.health_alerts)
+    yield emitted
+    yield failed
+    outbox = CounterMetricFamily("gridwatch_edge_events_queued",
+                                 "Alert events offered to the outbox, by outcome", labels=["outcome"])
+    for outcome, value in (("added", figures.queued), ("duplicate", figures.duplicates)):
+        outbox.add_metric([outcome], value)
+    yield outbox
+    dropped = CounterMetricFamily("gridwatch_edge_events_dropped",
+                                  "Alert events lost to the outbox size policy", labels=["reason"])
+    for reason, value in (("refused", figures.refused), ("evicted", figures.evicted)):
+        dropped.add_metric([reason], value)
+    yield dropped
+    yield CounterMetricFamily("gridwatch_edge_events_sent", "Alert events acknowledged by the broker",
+                              value=figures.sent)
+    yield CounterMetricFamily("gridwatch_edge_events_send_failures",
+                              "Sends that failed (ack timed out or the client refused; each retried)",
+                              value=figures.send_failures)
+    yield GaugeMetricFamily("gridwatch_edge_outbox_pending", "Alerts waiting in the outbox", value=figures.pending)
+    alive = GaugeMetricFamily("gridwatch_edge_thread_alive",
+                              "1 while the thread runs (or ended by design, as a reader at a file's end)",
+                              labels=["thread"])
+    restarts = CounterMetricFamily("gridwatch_edge_thread_restarts",
+                                   "Times a thread's work failed and was started again", labels=["thread"])
+    beat = GaugeMetricFamily("gridwatch_edge_thread_last_beat_seconds",
+                             "When the thread last finished a round of work (epoch s)", labels=["thread"])
+    for state in figures.threads:
+        alive.add_metric([state.name], 1.0 if state.alive else 0.0)
+        restarts.add_metric([state.name], state.restarts)
+        if state.last_beat_ts is not None:
+            beat.add_metric([state.name], state.last_beat_ts)
+    yield alive
+    yield restarts
+    yield beat
+
+
+class _FiguresCollector:
+    def __init__(self, figures: Callable[[], EdgeFigures]) -> None:
+        self._figures = figures
+
+    def collect(self) -> Iterator[Metric]:
+        try:
+            figures = self._figures()
+        except Exception:  # noqa: BLE001 - a scrape must still show the camera metrics
+            log.exception("edge metrics: reading the worker's figures failed")
+            return
+        yield from _figure_metrics(figures)
 
 
 class EdgeMetrics:
@@ -42,9 +139,14 @@ class EdgeMetrics:
                                   [*labels, "quantile"], registry=self.registry)
         self.camera_online = Gauge("gridwatch_edge_camera_online", "1 while the camera delivers frames",
                                    labels, registry=self.registry)
-        self.outbox_pending = Gauge("gridwatch_edge_outbox_pending", "Alerts waiting in the outbox",
-                                    registry=self.registry)
+        self.mqtt_connects = Counter("gridwatch_edge_mqtt_connects",
+                                     "Connections established to the MQTT broker (the first, then reconnects)",
+                                     registry=self.registry)
         self._server: Any = None
+
+    def watch(self, figures: Callable[[], EdgeFigures]) -> None:
+        """Export what ``figures`` reports at every scrape (call once)."""
+        self.registry.register(_FiguresCollector(figures))  # type: ignore[arg-type]
 
     def observe(self, stats: CameraStats) -> None:
         """Fold one stats window of a camera into the metrics."""

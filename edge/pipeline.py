@@ -1,66 +1,131 @@
-"""The per-camera frame loop: frame -> motion gate -> (shared scheduler) detect -> track -> rules -> evidence
--> publish, every stage timed into the camera's stats.
+"""One camera's frame path: the motion gate in front of the shared detector, then one step per detected frame
+through track -> zones -> rules -> evidence -> alert, every stage timed into the camera's stats.
 
-The loop has two halves because inference is shared: ``on_frame`` runs on the camera's reader thread
-(motion gate, hand-off to the scheduler), ``on_detected`` on the scheduler's delivery thread once
-detections exist (track, rules, evidence, publish). ``motion_rules`` turn each motion verdict into events
-of rules of kind motion; without a model that is all a camera runs (motion-only).
+Capture hands each decoded frame to ``admit`` (on the camera's reader thread): the motion gate decides
+whether it is worth a detector run, rules of kind motion see every verdict, and a frame worth it goes to the
+shared scheduler. The scheduler hands the camera its detections, and ``step`` takes them to alerts (on the
+scheduler's delivery thread, so a JPEG encode never delays the next inference). Without a model a camera
+runs motion-only: ``admit`` is all there is.
+
+Between stages only typed frozen values travel: Frame -> Detections (tracked) -> FrameView (placed in the
+zones) -> RuleEvent -> AlertEvent. A stage that raises costs that frame only: it is logged and counted
+(``failed``), and the camera goes on with the next frame.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Protocol
 
-from edge.motion import MotionGate, MotionVerdict
+import numpy as np
+
+from edge.config import CameraConfig
+from edge.evidence import build_alert
+from edge.motion import MotionGate
+from edge.rules.engine import RuleEngine
+from edge.rules.events import RuleEvent
 from edge.scheduler import DetectResult, InferenceScheduler
 from edge.stats import CameraStatsCollector
+from edge.tracker import Tracker
 from edge.types import Detections, Frame
 from gridwatch.contracts.messages import AlertEvent
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class DownstreamStages:
-    """What happens after detection, as plain callables (the worker wires tracker, rule engine, evidence and
-    publisher in; tests pass small fakes)."""
+class AlertSink(Protocol):
+    """Where a camera's alerts go (edge.publisher.AlertPublisher: durable once ``publish`` returns)."""
 
-    track: Callable[[Detections, Frame], Detections]
-    rules: Callable[[Detections, Frame], Sequence[Any]]
-    evidence: Callable[[Any, Frame], AlertEvent]
-    publish: Callable[[AlertEvent], object]
-    motion_rules: Callable[[MotionVerdict, Frame], Sequence[Any]] | None = None
+    def publish(self, alert: AlertEvent) -> bool: ...
 
 
 class CameraPipeline:
-    """One camera's path through the gateway; holds only the camera's motion gate, stages and stats."""
+    """One camera's path through the gateway: its motion gate, tracker, rule engine and stats."""
 
-    def __init__(self, camera_id: str, motion: MotionGate, stages: DownstreamStages,
-                 stats: CameraStatsCollector, *, scheduler: InferenceScheduler | None,
-                 every_frame: bool = False, motion_interval_s: float = 0.0) -> None:
-        self.camera_id = camera_id
-        self._motion = motion
-        self._stages = stages
-        self.stats = stats
+    def __init__(self, camera: CameraConfig, gateway_id: str, sink: AlertSink, *,
+                 scheduler: InferenceScheduler | None, every_frame: bool = False,
+                 stats: CameraStatsCollector | None = None) -> None:
+        self.camera = camera
+        self.camera_id = camera.camera_id
+        self.gateway_id = gateway_id
+        self.stats = stats or CameraStatsCollector(gateway_id, camera.camera_id)
+        self.alerts_emitted = 0
+        self._sink = sink
         self._scheduler = scheduler
         self._every_frame = every_frame
-        self._motion_interval_s = motion_interval_s
+        self._motion = MotionGate(camera.motion)
+        # motion is checked at most at the detect rate (less half a 10 fps frame of slack)
+        self._motion_interval_s = max(0.0, 1.0 / camera.detect.detect_fps - 0.05)
         self._last_motion_s = float("-inf")
-        self.alerts_emitted = 0
+        self._tracker = Tracker(camera.track, camera.detect.detect_fps)
+        self._class_names = scheduler.class_names if scheduler is not None else None
+        self._keep_classes = frozenset(camera.detect.classes)
+        self._engine: RuleEngine | None = None
 
-    def _timed(self, stage: str, fn: Callable[..., T], *args: Any) -> T:
-        start = time.perf_counter()
+    # -- the scheduler's side (delivery thread) ---------------------------------------------------------
+
+    def step(self, detected: DetectResult) -> None:
+        """One detected frame through the camera: track -> zones -> rules -> evidence -> alert."""
+        frame = detected.frame
+        self._record_detection(detected)
+        with self.stats.timed("track"):
+            tracked: Detections = self._tracker.update(self._watched(detected.detections), frame.captured_ts)
+        engine = self._rules_for(frame)
+        with self.stats.timed("zones"):
+            placed = engine.place(tracked, self._tracker.tracks, frame.captured_ts)
+        with self.stats.timed("rules"):
+            events = engine.evaluate(placed)
+        for event in events:
+            self._alert(event, frame)  # evidence -> alert
+
+    def on_detected(self, detected: DetectResult) -> None:
+        """``step``, where a failure costs this frame only (logged, counted)."""
         try:
-            return fn(*args)
-        finally:
-            self.stats.stage(stage, (time.perf_counter() - start) * 1000.0)
+            self.step(detected)
+        except Exception:  # noqa: BLE001 - one bad frame never stops the camera (nor the others)
+            self.stats.count("failed")
+            log.exception("camera %s: frame %d failed after detection; skipped", self.camera_id,
+                          detected.frame.index)
 
-    # -- reader thread --------------------------------------------------------------------------------
+    def on_budget_skip(self, frame: Frame, wait_ms: float) -> None:
+        self.stats.count("skipped_budget")
+        log.debug("camera %s: frame %d skipped, %.0f ms old at its turn", self.camera_id, frame.index,
+                  wait_ms)
+
+    # -- the capture side (reader thread) -------------------------------------------------------------
+
+    def admit(self, frame: Frame) -> None:
+        """A decoded frame: motion gate, rules of kind motion, then (worth it) on to the shared detector."""
+        self.stats.count("captured")
+        scheduler = self._scheduler
+        if scheduler is not None and (
+                not scheduler.is_due(self.camera_id)
+                or frame.captured_mono - self._last_motion_s < self._motion_interval_s):
+            # the detect rate limit would drop this frame anyway, so a still scene is not checked for
+            # motion more often than it could be detected either
+            self.stats.count("skipped_rate")
+            return
+        self._last_motion_s = frame.captured_mono
+        with self.stats.timed("motion"):
+            verdict = self._motion.check(frame.image_bgr, frame.captured_mono)
+        with self.stats.timed("motion_rules"):  # with or without a model
+            events = self._rules_for(frame).update_motion(verdict.moving, frame.captured_ts)
+        for event in events:
+            self._alert(event, frame)
+        if scheduler is None:
+            return
+        if not verdict.needs_inference:
+            self.stats.count("skipped_motion")
+            return
+        scheduler.submit(frame, wait=self._every_frame)
+
+    def on_frame(self, frame: Frame) -> None:
+        """``admit``, where a failure costs this frame only (logged, counted): the reader thread goes on."""
+        try:
+            self.admit(frame)
+        except Exception:  # noqa: BLE001 - one bad frame never stops the camera's reader
+            self.stats.count("failed")
+            log.exception("camera %s: frame %d failed before detection; skipped", self.camera_id, frame.index)
 
     def on_decoded(self, decode_ms: float) -> None:
         self.stats.stage("decode", decode_ms)
@@ -68,47 +133,39 @@ class CameraPipeline:
     def on_bad_frame(self) -> None:
         self.stats.count("bad")
 
-    def on_frame(self, frame: Frame) -> None:
-        self.stats.count("captured")
-        if self._scheduler is not None and (
-                not self._scheduler.is_due(self.camera_id)
-                or frame.captured_mono - self._last_motion_s < self._motion_interval_s):
-            # the detect rate limit would drop this frame anyway, so a still scene is not checked for
-            # motion more often than it could be detected either
-            self.stats.count("skipped_rate")
-            return
-        self._last_motion_s = frame.captured_mono
-        verdict = self._timed("motion", self._motion.check, frame.image_bgr, frame.captured_mono)
-        if self._stages.motion_rules is not None:  # rules of kind motion, with or without a model
-            self._emit(self._timed("motion_rules", self._stages.motion_rules, verdict, frame), frame)
-        if self._scheduler is None:
-            return
-        if not verdict.needs_inference:
-            self.stats.count("skipped_motion")
-            return
-        self._scheduler.submit(frame, wait=self._every_frame)
+    # -- stages ---------------------------------------------------------------------------------------
 
-    # -- scheduler threads (budget skips on the inference thread, detections on the delivery thread) ----
-
-    def on_budget_skip(self, frame: Frame, wait_ms: float) -> None:
-        self.stats.count("skipped_budget")
-        log.debug("camera %s: frame %d skipped, %.0f ms old at its turn", self.camera_id, frame.index,
-                  wait_ms)
-
-    def on_detected(self, result: DetectResult) -> None:
-        frame = result.frame
+    def _record_detection(self, detected: DetectResult) -> None:
         self.stats.count("detected")
-        self.stats.frame_age(result.age_ms)
-        for stage in ("preprocess", "inference", "postprocess"):
-            value = getattr(result.times, f"{stage}_ms", None)
-            if value is not None:
-                self.stats.stage(stage, float(value))
-        tracked = self._timed("track", self._stages.track, result.detections, frame)
-        events = self._timed("rules", self._stages.rules, tracked, frame)
-        self._emit(events, frame)
+        self.stats.frame_age(detected.age_ms)
+        self.stats.stage("preprocess", detected.times.preprocess_ms)
+        self.stats.stage("inference", detected.times.inference_ms)
+        self.stats.stage("postprocess", detected.times.postprocess_ms)
 
-    def _emit(self, events: Sequence[Any], frame: Frame) -> None:
-        for event in events:
-            alert = self._timed("evidence", self._stages.evidence, event, frame)
-            self._timed("publish", self._stages.publish, alert)
-            self.alerts_emitted += 1
+    def _watched(self, detections: Detections) -> Detections:
+        """Scores and classes the camera ignores never reach the tracker (the rule engine re-checks)."""
+        keep = detections.confidence >= self.camera.detect.conf_threshold
+        names = self._class_names
+        if self._keep_classes and names:
+            keep &= np.array([0 <= c < len(names) and names[c] in self._keep_classes
+                              for c in detections.class_id.tolist()], bool)
+        return detections.select(keep)
+
+    def _rules_for(self, frame: Frame) -> RuleEngine:
+        """The camera's rule engine for this frame size (zones in pixels need it: built on the first frame)."""
+        size = (frame.width_px, frame.height_px)
+        if self._engine is None or self._engine.frame_size != size:
+            if self._class_names:
+                self._engine = RuleEngine(self.camera, size, self._class_names)
+            else:
+                self._engine = RuleEngine(self.camera, size)
+        return self._engine
+
+    def _alert(self, event: RuleEvent, frame: Frame) -> None:
+        """Evidence (snapshot) and the AlertEvent, handed to the sink (durable once it returns)."""
+        with self.stats.timed("evidence"):
+            alert = build_alert(event, frame, self.camera, self.gateway_id)
+        with self.stats.timed("publish"):
+            self._sink.publish(alert)
+        self.alerts_emitted += 1
+

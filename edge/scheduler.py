@@ -8,37 +8,48 @@ camera is not rate limited (``detect_fps``), skips and counts frames already old
 ``workers`` threads may run rounds concurrently (ONNX Runtime sessions are safe to run from several
 threads): on a 2-core gateway two single-threaded runs side by side do more frames per second than one
 run on two threads. A camera never has two frames in the detector at once, so its results stay in order.
+Every thread here is supervised (edge.threads): a failure is logged, counted and the loop goes on.
+
+``shared_inference`` builds the gateway's one detector (or none: motion-only) and its scheduler, sized for
+the cameras and cores it will serve.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import queue
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
-from edge.types import Detections, Frame
+from edge.config import CameraConfig
+from edge.errors import ModelError
+from edge.gateway_config import GatewaySettings, inference_plan
+from edge.threads import SupervisedThread, ThreadHealth
+from edge.types import Detections, Frame, StageTimes
 
 log = logging.getLogger(__name__)
 
 
 class BatchDetector(Protocol):
-    def detect_batch(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[tuple[Detections, Any]]: ...
+    def detect_batch(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[tuple[Detections, StageTimes]]: ...
 
 
 @runtime_checkable
 class PreparingDetector(BatchDetector, Protocol):
-    """A detector whose preprocess stage can run apart from inference (edge.detector.Detector is one)."""
+    """A detector whose preprocess stage can run apart from inference (edge.detector.Detector is one).
+    What ``prepare`` returns is the detector's own business: the scheduler only hands it back."""
 
-    def prepare(self, image: npt.NDArray[np.uint8]) -> Any: ...
+    def prepare(self, image: npt.NDArray[np.uint8]) -> object: ...
 
-    def detect_prepared(self, prepared: Sequence[Any]) -> list[tuple[Detections, Any]]: ...
+    def detect_prepared(self, prepared: Sequence[object]) -> list[tuple[Detections, StageTimes]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +58,7 @@ class DetectResult:
 
     frame: Frame
     detections: Detections
-    times: Any
+    times: StageTimes
     wait_ms: float
     age_ms: float
     batch_size: int
@@ -65,7 +76,7 @@ class _Lane:
     on_result: ResultCallback
     on_skip: SkipCallback | None
     pending: Frame | None = None
-    pending_prepared: Any = None
+    pending_prepared: object = None
     in_flight: bool = False  # a frame of this camera is in the detector: its next one waits (order kept)
     next_allowed_s: float = float("-inf")
     submitted: int = 0
@@ -99,7 +110,8 @@ class InferenceScheduler:
     """Picks frames for the one detector; call ``step()`` directly (tests) or ``start()`` a thread."""
 
     def __init__(self, detector: BatchDetector, *, max_batch: int = 1, workers: int = 1,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, health: ThreadHealth | None = None,
+                 class_names: Sequence[str] | None = None, model_file: str | None = None) -> None:
         if max_batch < 1 or workers < 1:
             raise ValueError(f"max_batch {max_batch}, workers {workers}: expected >= 1")
         self._workers = workers
@@ -115,9 +127,13 @@ class InferenceScheduler:
         self._cursor = 0
         self._cond = threading.Condition()
         self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+        self._health = health or ThreadHealth()
+        self._threads: list[SupervisedThread] = []
         self._deliveries: queue.Queue[tuple[_Lane, DetectResult] | None] | None = None
-        self._delivery_thread: threading.Thread | None = None
+        self._delivery_thread: SupervisedThread | None = None
+        self.class_names = tuple(class_names) if class_names else None
+        """The detector's class names (None: it does not say; rules assume COCO)."""
+        self.model_file = model_file
 
     # -- cameras ------------------------------------------------------------------------------------
 
@@ -167,9 +183,9 @@ class InferenceScheduler:
             self._cond.notify_all()
 
     def _pick(self, now: float) -> tuple[list[tuple[_Lane, Frame, float]], list[tuple[_Lane, Frame, float]],
-                                         list[Any]]:
+                                         list[object]]:
         picked: list[tuple[_Lane, Frame, float]] = []
-        prepared: list[Any] = []
+        prepared: list[object] = []
         skipped: list[tuple[_Lane, Frame, float]] = []
         count = len(self._order)
         last = None
@@ -204,7 +220,11 @@ class InferenceScheduler:
             picked, skipped, prepared = self._pick(self._clock())
         for lane, frame, wait_ms in skipped:
             if lane.on_skip is not None:
-                lane.on_skip(frame, wait_ms)
+                try:
+                    lane.on_skip(frame, wait_ms)
+                except Exception:  # the frames picked beside it must still be detected and released
+                    log.exception("camera %s: handling the budget skip of frame %d failed", lane.camera_id,
+                                  frame.index)
         if not picked:
             return 0
         try:
@@ -247,43 +267,47 @@ class InferenceScheduler:
             log.exception("camera %s: handling detections of frame %d failed", lane.camera_id,
                           result.frame.index)
 
-    def _deliver_loop(self, deliveries: queue.Queue[tuple[_Lane, DetectResult] | None]) -> None:
-        while True:
-            item = deliveries.get()
-            if item is None:
-                return
-            self._deliver(*item)
+    def _deliver_next(self) -> bool:
+        """Deliver one result (waiting up to a second for it); False once the scheduler stopped."""
+        assert self._deliveries is not None
+        try:
+            item = self._deliveries.get(timeout=1.0)
+        except queue.Empty:
+            return True
+        if item is None:
+            return False
+        self._deliver(*item)
+        return True
 
     # -- thread -------------------------------------------------------------------------------------
 
-    def _wait_for_work(self) -> None:
+    def _wait_for_work(self, max_wait_s: float = 1.0) -> None:
+        """Return when a frame is due, on stop, or after ``max_wait_s`` (so an idle worker still beats)."""
+        deadline = self._clock() + max_wait_s
         with self._cond:
             while not self._stop.is_set():
                 now = self._clock()
                 due = [lane.next_allowed_s for lane in self._lanes.values()
                        if lane.pending is not None and not lane.in_flight]
-                if any(t <= now for t in due):
+                if any(t <= now for t in due) or now >= deadline:
                     return
-                self._cond.wait(min(due) - now if due else 0.5)
+                self._cond.wait(min([*due, deadline]) - now)
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wait_for_work()
-            if not self._stop.is_set():
-                self.step()
+    def _run_once(self) -> bool:
+        self._wait_for_work()
+        if self._stop.is_set():
+            return False
+        self.step()
+        return True
 
     def start(self, *, deliver_async: bool = True) -> InferenceScheduler:
         """Run scheduling on a thread. ``deliver_async``: hand results (track, rules, evidence, publish) to a
         second thread, in order, so a JPEG encode or an outbox write never delays the next inference."""
         if deliver_async:
             self._deliveries = queue.Queue(maxsize=64)
-            self._delivery_thread = threading.Thread(target=self._deliver_loop, args=(self._deliveries,),
-                                                     name="detections", daemon=True)
-            self._delivery_thread.start()
-        self._threads = [threading.Thread(target=self._run, name=f"inference-{i}", daemon=True)
+            self._delivery_thread = SupervisedThread("detections", self._deliver_next, self._health).start()
+        self._threads = [SupervisedThread(f"inference-{i}", self._run_once, self._health).start()
                          for i in range(self._workers)]
-        for thread in self._threads:
-            thread.start()
         return self
 
     def stop(self, timeout_s: float = 5.0) -> None:
@@ -291,7 +315,47 @@ class InferenceScheduler:
         with self._cond:
             self._cond.notify_all()
         for thread in self._threads:
-            thread.join(timeout_s)
+            thread.stop(timeout_s)
         if self._deliveries is not None and self._delivery_thread is not None:
+            # after the last result queued: the delivery thread hands on everything before it ends
             self._deliveries.put(None)
-            self._delivery_thread.join(timeout_s)
+            if not self._delivery_thread.join(timeout_s):
+                self._delivery_thread.stop(0)
+
+
+# -- the gateway's one shared detector ---------------------------------------------------------------------
+
+FOLLOW_HUB_CONF = 0.1
+"""The detector's own score floor when the hub decides the cameras (each camera then applies its own)."""
+
+
+def planned_cameras(settings: GatewaySettings, cameras: Sequence[CameraConfig]) -> int:
+    """How many cameras to size inference for: the local ones, or at least one per core when the hub's config
+    decides them (they arrive after the detector is built)."""
+    return max(len(cameras), os.cpu_count() or 1) if settings.follow_hub else len(cameras)
+
+
+def shared_inference(settings: GatewaySettings, cameras: Sequence[CameraConfig],
+                     health: ThreadHealth | None = None) -> InferenceScheduler | None:
+    """The scheduler around the gateway's one detector, sized for the cameras and cores; None (motion-only)
+    when no model is found, said once with how to get one. Not started."""
+    from edge.detector import Detector  # onnxruntime only on gateways that run a model
+    from models.registry import HOW_TO_GET_ONE, resolve_model
+
+    try:
+        path = resolve_model(settings.model, data_dir=settings.data_dir)
+    except ModelError as exc:
+        if settings.model is not None:
+            raise ModelError(f"--model {settings.model}: no such model file: {HOW_TO_GET_ONE}") from exc
+        log.warning("no detector model: cameras run motion-only (rules of kind motion). %s", exc)
+        return None
+    conf = min((c.detect.conf_threshold for c in cameras), default=0.25)
+    if settings.follow_hub:  # cameras come and go with the hub's config: each camera filters at its own level
+        conf = min(conf, FOLLOW_HUB_CONF)
+    workers, threads = inference_plan(settings.inference, planned_cameras(settings, cameras), os.cpu_count() or 1)
+    log.info("inference: %d worker(s) x %d ONNX Runtime thread(s)", workers, threads)
+    detector = Detector(Path(path), threads=threads,
+                        providers=list(settings.inference.providers) or None, conf_threshold=conf)
+    detector.warmup()
+    return InferenceScheduler(detector, max_batch=settings.inference.max_batch, workers=workers, health=health,
+                              class_names=detector.spec.class_names, model_file=detector.spec.path.name)

@@ -12,7 +12,7 @@ import numpy as np
 from gridwatch.contracts.messages import CameraStats, Percentiles, utc_now
 
 STAGES = (
-    "decode", "motion", "motion_rules", "preprocess", "inference", "postprocess", "track", "rules",
+    "decode", "motion", "motion_rules", "preprocess", "inference", "postprocess", "track", "zones", "rules",
     "evidence", "publish",
 )
 """Stage names, in pipeline order, under which latencies are recorded."""
@@ -39,14 +39,15 @@ class CameraStatsCollector:
         self._max = max_samples
         self._window_start = clock()
         self._counts = dict.fromkeys(
-            ("captured", "skipped_rate", "skipped_motion", "skipped_budget", "bad", "detected"), 0)
+            ("captured", "skipped_rate", "skipped_motion", "skipped_budget", "bad", "detected", "failed"), 0)
         self.totals = dict(self._counts)
         self._stages: dict[str, deque[float]] = {}
         self._frame_age: deque[float] = deque(maxlen=max_samples)
 
     def count(self, what: str, n: int = 1) -> None:
         """Add ``n`` to a counter: captured, skipped_rate (not due for detection), skipped_motion,
-        skipped_budget, bad or detected."""
+        skipped_budget, bad, detected or failed (a stage raised on the frame; in ``totals`` and the metrics,
+        not in CameraStats)."""
         with self._lock:
             self._counts[what] += n
             self.totals[what] += n
@@ -57,6 +58,10 @@ class CameraStatsCollector:
             if samples is None:
                 samples = self._stages[name] = deque(maxlen=self._max)
             samples.append(latency_ms)
+
+    def timed(self, stage: str) -> StageTimer:
+        """``with stats.timed("track"): ...`` records the block's wall time under ``stage``."""
+        return StageTimer(self, stage)
 
     def frame_age(self, age_ms: float) -> None:
         with self._lock:
@@ -85,3 +90,18 @@ class CameraStatsCollector:
             stage_latency_ms=latency, frame_age_ms=percentiles(ages),
             inference_ms=latency.get("inference"),
         )
+
+
+class StageTimer:
+    """Context manager that records the wall time of its block as one stage latency sample."""
+
+    __slots__ = ("_stats", "_stage", "_start")
+
+    def __init__(self, stats: CameraStatsCollector, stage: str) -> None:
+        self._stats, self._stage, self._start = stats, stage, 0.0
+
+    def __enter__(self) -> None:
+        self._start = time.perf_counter()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stats.stage(self._stage, (time.perf_counter() - self._start) * 1000.0)

@@ -1,4 +1,4 @@
-"""Typed values that flow between the edge pipeline's stages: frames and detections."""
+"""Typed values that flow between the edge pipeline's stages: frames, detections and detector stage times."""
 
 from __future__ import annotations
 
@@ -79,3 +79,16 @@ class Detections:
         """(N,2) bottom-centre points, the default anchor for zone membership."""
         x = (self.xyxy[:, 0] + self.xyxy[:, 2]) / 2
         return np.stack([x, self.xyxy[:, 3]], axis=1).astype(np.float32)
+
+
+@dataclass(frozen=True, slots=True)
+class StageTimes:
+    """Wall time of each detector stage for one frame, in milliseconds."""
+
+    preprocess_ms: float
+    inference_ms: float
+    postprocess_ms: float
+
+    @property
+    def total_ms(self) -> float:
+        return self.preprocess_ms + self.inference_ms + self.postprocess_ms

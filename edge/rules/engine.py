@@ -66,6 +66,8 @@ class RuleEngine:
             (r, _MotionKind(r), Episode(r, EventTarget(camera.camera_id)))
             for r in rules if isinstance(r, MotionRule)
         ]
+        self._watched_zones = sorted({zone for r, _, _ in self._detect_rules
+                                      if (zone := getattr(r, "zone", None)) is not None})
         self._warn_unknown_classes(rules)
 
     def _warn_unknown_classes(self, rules: Iterable[RuleBase]) -> None:
@@ -80,10 +82,20 @@ class RuleEngine:
         self, tracked: Detections, tracks: Mapping[int, TrackState], frame_ts: float
     ) -> list[RuleEvent]:
         """Feed one detected frame (tracked detections, live tracks); return the events it caused."""
+        return self.evaluate(self.place(tracked, tracks, frame_ts))
+
+    def place(self, tracked: Detections, tracks: Mapping[int, TrackState], frame_ts: float) -> FrameView:
+        """The zones stage: keep the detections the camera watches (classes, scores, masks, k of n) and
+        place them in the zones the rules watch."""
         kept = self._filter.apply(tracked, self._geometry)
         self._filter.forget(set(tracks))
         names = tuple(class_name(self._class_names, int(c)) for c in kept.class_id)
-        view = FrameView(kept, names, tracks, self._geometry, frame_ts)
+        in_zone = {zone: self._geometry.in_zone(zone, kept) for zone in self._watched_zones} if len(kept) else {}
+        return FrameView(kept, names, tracks, self._geometry, frame_ts, in_zone)
+
+    def evaluate(self, view: FrameView) -> list[RuleEvent]:
+        """The rules stage: step every detection rule's episode on one placed frame; the events it caused."""
+        frame_ts = view.frame_ts
         events = []
         for rule, kind, episode in self._detect_rules:
             observation = kind.observe(view)  # always observe: strategies keep per-track history

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
@@ -30,13 +30,15 @@ BoolArray = npt.NDArray[np.bool_]
 
 @dataclass(frozen=True, slots=True)
 class FrameView:
-    """One frame as rules see it: filtered, tracked detections with their class names."""
+    """One frame as rules see it (the zones stage's output): the filtered, tracked detections with their
+    class names, placed in the scene: ``in_zone`` holds, per zone a rule watches, which ones are inside."""
 
     detections: Detections
     names: tuple[str, ...]  # per detection
     tracks: Mapping[int, TrackState]
     geometry: SceneGeometry
     frame_ts: float
+    in_zone: Mapping[str, BoolArray] = field(default_factory=dict)
 
     @property
     def track_ids(self) -> npt.NDArray[np.int64]:
@@ -45,7 +47,10 @@ class FrameView:
     def watched(self, classes: frozenset[str], zone_id: str | None) -> BoolArray:
         """(N,) bool: of one of ``classes`` and inside the zone."""
         of_class = np.array([n in classes for n in self.names], bool)
-        return of_class & self.geometry.in_zone(zone_id, self.detections) if len(of_class) else of_class
+        if not len(of_class) or zone_id is None:
+            return of_class
+        inside = self.in_zone.get(zone_id)
+        return of_class & (inside if inside is not None else self.geometry.in_zone(zone_id, self.detections))
 
     def objects(self, mask: BoolArray) -> tuple[EventObject, ...]:
         d, tids = self.detections, self.track_ids

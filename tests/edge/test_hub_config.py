@@ -159,7 +159,7 @@ def test_a_running_gateway_applies_each_new_revision_without_a_restart(
 def test_a_gateway_following_the_hub_sizes_inference_for_cameras_yet_to_come(tmp_path: Path) -> None:
     import os
 
-    from edge.detector_setup import planned_cameras
+    from edge.scheduler import planned_cameras
 
     local = read_hub_config(_config(1, [_camera("a", "a.mp4")]), GW).cameras
     follows = GatewaySettings(gateway_id=GW, data_dir=tmp_path, follow_hub=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from edge.scheduler import DetectResult, InferenceScheduler
+from edge.threads import ThreadHealth
 from edge.types import Detections, Frame
 from tests.waiting import wait_until
 
@@ -318,3 +320,44 @@ def test_two_workers_run_side_by_side_but_never_two_frames_of_one_camera() -> No
     for c in range(2):
         indexes = [r.frame.index for r in results if r.frame.camera_id == f"cam-{c}"]
         assert indexes == list(range(30)), "a camera's results must arrive in frame order"
+
+
+def test_a_failing_skip_handler_does_not_hold_back_the_frames_picked_beside_it() -> None:
+    clock = Clock()
+    scheduler = InferenceScheduler(FakeDetector(clock), max_batch=2, clock=clock)
+    seen: list[str] = []
+
+    def broken(_frame: Frame, _wait_ms: float) -> None:
+        raise RuntimeError("skip handler exploded")
+
+    scheduler.add_camera("cam-0", detect_fps=None, budget_ms=100, on_result=seen.append, on_skip=broken)
+    scheduler.add_camera("cam-1", detect_fps=None, budget_ms=10_000,
+                         on_result=lambda r: seen.append(r.frame.camera_id))
+    scheduler.submit(_frame(0, 0, clock.now - 1.0))  # a second old: over cam-0's budget, skipped
+    scheduler.submit(_frame(1, 0, clock.now))
+    assert scheduler.step() == 1
+    scheduler.submit(_frame(1, 1, clock.now))
+    assert scheduler.step() == 1  # cam-1 was released: its next frame is detected too
+    assert seen == ["cam-1", "cam-1"]
+
+
+def test_an_inference_worker_whose_round_fails_is_counted_and_restarted() -> None:
+    health = ThreadHealth()
+    faults = [RuntimeError("injected fault in the clock")]
+
+    def clock() -> float:
+        if faults and threading.current_thread().name == "inference-0":
+            raise faults.pop()
+        return time.monotonic()
+
+    scheduler = InferenceScheduler(FakeDetector(Clock()), clock=clock, health=health)
+    results: list[DetectResult] = []
+    scheduler.add_camera("cam-0", detect_fps=None, budget_ms=60_000, on_result=results.append)
+    scheduler.start(deliver_async=False)
+    try:
+        assert wait_until(lambda: health.restarts("inference-0") == 1)
+        scheduler.submit(_frame(0, 0, time.monotonic()))
+        assert wait_until(lambda: len(results) == 1)  # the restarted worker detects
+    finally:
+        scheduler.stop()
+    assert {s.name: s.restarts for s in health.states()} == {"inference-0": 1}
