@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from edge.camera_health import OfflineWatch
-from edge.capture import CaptureReader, SourceSpec
+from edge.capture import STOPPED, CaptureReader, SourceSpec
 from edge.config import CameraConfig
 from edge.pipeline import AlertSink, CameraPipeline
 from edge.scheduler import InferenceScheduler
@@ -27,7 +27,7 @@ status reporter publishes it)."""
 @dataclass(slots=True)
 class CameraRuntime:
     """One running camera: its config, reader, pipeline and availability watch. ``stopping`` is set before its
-    reader is stopped on purpose, so the reader's last word ("stream lost") is not taken for a fault."""
+    reader is stopped on purpose, so nothing the reader says while stopping is taken for a fault."""
 
     camera: CameraConfig
     reader: CaptureReader
@@ -52,6 +52,7 @@ class CameraSupervisor:
         self._health = health
         self._every_frame = every_frame
         self._lock = threading.Lock()
+        self._announce_stop = threading.Event()  # set by stop_all: readers then say "stopped" (retained status)
         self.runtimes: dict[str, CameraRuntime] = {}
 
     def start(self, camera: CameraConfig) -> CameraRuntime:
@@ -81,7 +82,9 @@ class CameraSupervisor:
                 stopping: threading.Event) -> CaptureReader:
         """A reader whose frames go to ``pipeline`` and whose status reports go on until ``stopping``."""
         def on_status(camera_id: str, state: Availability, reason: str) -> None:
-            if not stopping.is_set():
+            # Once stopping, only the reader's own "stopped" goes on, and only when the whole gateway stops (a
+            # camera stopped alone is restarted, or announced as removed, by the worker).
+            if not stopping.is_set() or (reason == STOPPED and self._announce_stop.is_set()):
                 self._on_status(camera_id, health, state, reason)
 
         return CaptureReader(camera.camera_id, SourceSpec.from_section(camera.source), on_frame=pipeline.on_frame,
@@ -104,6 +107,7 @@ class CameraSupervisor:
         with self._lock:
             runtimes = list(self.runtimes.values())
             self.runtimes.clear()
+            self._announce_stop.set()
             for runtime in runtimes:
                 runtime.stopping.set()
         for runtime in runtimes:

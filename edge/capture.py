@@ -60,6 +60,8 @@ __all__ = ["CaptureReader", "LatestFrame", "SourceSection", "SourceSpec", "backo
 
 log = logging.getLogger(__name__)
 
+STOPPED = "stopped"  # the reason a reader gives when it was stopped on purpose (not a fault)
+
 _READ_TIMEOUTS_PER_STALL = 3  # FFmpeg gives up a silent connection after this many stall timeouts
 
 
@@ -238,7 +240,7 @@ class CaptureReader:
                 break
             attempt += 1
         if self._stop.is_set():
-            self._set_state(Availability.OFFLINE, "stopped")
+            self._set_state(Availability.OFFLINE, STOPPED)
         self.finished.set()
 
     def _wait_backoff(self, attempt: int) -> bool:

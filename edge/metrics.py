@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, start_http_serv
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import generate_latest
 
+from edge.publisher import PublisherStats
 from edge.threads import ThreadState
 from gridwatch.contracts.messages import Availability, CameraStats
 
@@ -39,22 +40,44 @@ class CameraFigures:
 
 @dataclass(frozen=True, slots=True)
 class EdgeFigures:
-    """What the worker's parts report at a scrape. Alert counts: ``health_alerts`` camera_offline alerts
-    emitted; ``queued``/``duplicates``/``refused``/``evicted``: outbox puts by outcome (every source, sensors
-    included); ``sent``: acknowledged by the broker; ``send_failures``: acks timed out or messages the MQTT
-    client refused (each retried); ``pending``: waiting in the outbox."""
+    """What the worker's parts report at a scrape: ``health_alerts`` camera_offline alerts emitted, and the
+    publisher's totals (every alert source, sensors included; see ``PublisherStats``), None before it starts."""
 
     mqtt_connected: bool
     cameras: Sequence[CameraFigures]
     health_alerts: int
-    queued: int
-    duplicates: int
-    refused: int
-    evicted: int
-    sent: int
-    send_failures: int
-    pending: int
+    publisher: PublisherStats | None
     threads: Sequence[ThreadState]
+
+
+def _publisher_metrics(p: PublisherStats) -> Iterator[Metric]:
+    queued = CounterMetricFamily("gridwatch_edge_events_queued",
+                                 "Alert events offered to the outbox, by outcome", labels=["outcome"])
+    for outcome, value in (("added", p.stored), ("duplicate", p.duplicates)):
+        queued.add_metric([outcome], value)
+    yield queued
+    dropped = CounterMetricFamily("gridwatch_edge_events_dropped",
+                                  "Alert events lost for good (outbox full, evicted by the size policy, or the "
+                                  "outbox could not store them)", labels=["reason"])
+    for reason, value in sorted(p.dropped.items()):
+        dropped.add_metric([reason], value)
+    yield dropped
+    errors = CounterMetricFamily("gridwatch_edge_outbox_errors",
+                                 "Outbox storage failures (put, read or mark), by kind", labels=["kind"])
+    for kind, value in sorted(p.outbox_errors.items()):
+        errors.add_metric([kind], value)
+    yield errors
+    yield CounterMetricFamily("gridwatch_edge_events_sent", "Alert events acknowledged by the broker",
+                              value=p.sent)
+    yield CounterMetricFamily("gridwatch_edge_events_send_failures",
+                              "Sends that failed (ack timed out or the client refused; each retried)",
+                              value=p.failed)
+    yield GaugeMetricFamily("gridwatch_edge_outbox_pending", "Alerts waiting in the outbox", value=p.pending)
+    yield GaugeMetricFamily("gridwatch_edge_outbox_pending_bytes", "Payload bytes waiting in the outbox",
+                            value=p.pending_bytes)
+    yield GaugeMetricFamily("gridwatch_edge_outbox_unmarked",
+                            "Alerts the broker acknowledged that the outbox could not record yet (retried)",
+                            value=p.unmarked)
 
 
 def _figure_metrics(figures: EdgeFigures) -> Iterator[Metric]:
@@ -71,22 +94,8 @@ def _figure_metrics(figures: EdgeFigures) -> Iterator[Metric]:
     emitted.add_metric(["health", ""], figures.health_alerts)
     yield emitted
     yield failed
-    outbox = CounterMetricFamily("gridwatch_edge_events_queued",
-                                 "Alert events offered to the outbox, by outcome", labels=["outcome"])
-    for outcome, value in (("added", figures.queued), ("duplicate", figures.duplicates)):
-        outbox.add_metric([outcome], value)
-    yield outbox
-    dropped = CounterMetricFamily("gridwatch_edge_events_dropped",
-                                  "Alert events lost to the outbox size policy", labels=["reason"])
-    for reason, value in (("refused", figures.refused), ("evicted", figures.evicted)):
-        dropped.add_metric([reason], value)
-    yield dropped
-    yield CounterMetricFamily("gridwatch_edge_events_sent", "Alert events acknowledged by the broker",
-                              value=figures.sent)
-    yield CounterMetricFamily("gridwatch_edge_events_send_failures",
-                              "Sends that failed (ack timed out or the client refused; each retried)",
-                              value=figures.send_failures)
-    yield GaugeMetricFamily("gridwatch_edge_outbox_pending", "Alerts waiting in the outbox", value=figures.pending)
+    if figures.publisher is not None:
+        yield from _publisher_metrics(figures.publisher)
     alive = GaugeMetricFamily("gridwatch_edge_thread_alive",
                               "1 while the thread runs (or ended by design, as a reader at a file's end)",
                               labels=["thread"])

@@ -12,7 +12,6 @@ from edge.camera_health import OfflineWatch
 from edge.cameras import CameraSupervisor
 from edge.gateway_config import GatewaySettings
 from edge.metrics import CameraFigures, EdgeFigures, EdgeMetrics
-from edge.outbox import Outbox
 from edge.publisher import AlertPublisher
 from edge.threads import SupervisedThread, ThreadHealth
 from gridwatch.contracts import topics
@@ -43,7 +42,6 @@ class StatusReporter:
         self.health = health
         self.hub_revision: int | None = None  # the hub config revision applied (with follow_hub)
         self._publisher: AlertPublisher | None = None
-        self._outbox: Outbox | None = None
         self._cameras: CameraSupervisor | None = None
         self._health_alerts = 0
         self._next_stats = 0.0
@@ -98,25 +96,18 @@ class StatusReporter:
     def figures(self) -> EdgeFigures:
         """The worker's figures for a metrics scrape."""
         cameras = self._cameras.running() if self._cameras is not None else []
-        sent = send_failures = pending = 0
-        queued = duplicates = refused = evicted = 0
-        if self._publisher is not None and self._outbox is not None:
-            publisher = self._publisher.counters()
-            sent, send_failures, pending = publisher.sent, publisher.failures, publisher.pending
-            outbox = self._outbox.counters()
-            queued, duplicates, refused, evicted = outbox.added, outbox.duplicates, outbox.refused, outbox.evicted
         return EdgeFigures(
             mqtt_connected=self.client.connected,
             cameras=[CameraFigures(r.camera_id, r.pipeline.stats.totals["failed"], r.pipeline.alerts_emitted)
                      for r in cameras],
-            health_alerts=self._health_alerts, queued=queued, duplicates=duplicates, refused=refused,
-            evicted=evicted, sent=sent, send_failures=send_failures, pending=pending,
+            health_alerts=self._health_alerts,
+            publisher=self._publisher.stats() if self._publisher is not None else None,
             threads=self.health.states(),
         )
 
-    def start(self, cameras: CameraSupervisor, publisher: AlertPublisher, outbox: Outbox) -> None:
+    def start(self, cameras: CameraSupervisor, publisher: AlertPublisher) -> None:
         """Report on ``cameras``; health alerts go to ``publisher``; serve /metrics when configured."""
-        self._cameras, self._publisher, self._outbox = cameras, publisher, outbox
+        self._cameras, self._publisher = cameras, publisher
         self.metrics.watch(self.figures)
         if self.settings.metrics_port:
             self.metrics.serve(self.settings.metrics_host, self.settings.metrics_port)

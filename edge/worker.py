@@ -99,7 +99,7 @@ class EdgeWorker:
         scheduler = shared_inference(settings, self.cameras, self.threads)
         self.supervisor = CameraSupervisor(self.gateway_id, self.publisher, scheduler, self.reporter.camera_changed,
                                            self.threads, every_frame=settings.inference.every_frame)
-        self.reporter.start(self.supervisor, self.publisher, self._outbox)  # before the first camera reports
+        self.reporter.start(self.supervisor, self.publisher)  # before the first camera reports
         if scheduler is not None:
             scheduler.start()
         for camera in self.cameras:
@@ -182,8 +182,8 @@ class EdgeWorker:
             self._follower.stop()
         self.reporter.stop()
         if self.supervisor is not None:
-            # A stopping reader's last report ("stream lost") is not passed on: its stream was not lost, the
-            # gateway stops, which its own retained status (below) says.
+            # Each reader's last report says "stopped" (not "stream lost": nothing was lost), and the gateway's
+            # own retained status (below) says why.
             self.supervisor.stop_all()
             if self.supervisor.scheduler is not None:
                 self.supervisor.scheduler.stop()

@@ -213,7 +213,8 @@ def test_metrics_show_the_mqtt_link_the_alert_events_and_the_threads(gateway, cl
     assert value('gridwatch_edge_events_emitted_total{camera="cam-a",source="camera"}') >= 1
     assert value("gridwatch_edge_events_sent_total") >= 1
     assert value('gridwatch_edge_events_queued_total{outcome="added"}') >= 1
-    assert value('gridwatch_edge_events_dropped_total{reason="refused"}') == 0
+    assert value('gridwatch_edge_events_dropped_total{reason="outbox_full"}') == 0
+    assert value('gridwatch_edge_outbox_errors_total{kind="disk_full"}') == 0
     assert value("gridwatch_edge_events_send_failures_total") == 0
     assert value("gridwatch_edge_outbox_pending") >= 0  # motion goes on: new alerts keep coming
     assert value('gridwatch_edge_thread_alive{thread="capture-cam-a"}') == 1
@@ -277,4 +278,5 @@ def test_a_clean_shutdown_does_not_report_a_live_camera_as_stream_lost(gateway, 
                                          for m in ms))
     reasons = [s.reason for s in inbox.camera_statuses("cam-live")]
     assert "stream lost" not in reasons
-    assert inbox.camera_statuses("cam-live")[-1].state is Availability.ONLINE  # as a file camera's stays
+    last = inbox.camera_statuses("cam-live")[-1]
+    assert (last.state, last.reason) == (Availability.OFFLINE, "stopped")  # said as it is, as a file camera's
