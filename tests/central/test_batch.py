@@ -10,14 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from central.db.models import Case
-from central.ingest import IngestResult
 from gridwatch.contracts.messages import Severity
 from tests.central.hubkit import event
 
 
 def _write(api, session, events):
     hub = api.hub
-    return hub.ingestor.batch.write(session, events, hub.clock.now(), IngestResult)
+    return hub.ingestor.write(session, events, {}, hub.clock.now())
 
 
 def _stored(api, case_id):
