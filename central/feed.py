@@ -123,7 +123,7 @@ class FeedBell:
 
     Commits made by this process ring it directly (SQLAlchemy's ``after_commit``, on the writer's thread).
     On PostgreSQL a listener thread also rings it on every ``NOTIFY`` from any process sharing the database;
-    it starts with the first reader, so ingest-only workers hold no listening connection. On SQLite, commits
+    it runs while readers wait, so ingest-only workers hold no listening connection. On SQLite, commits
     by other processes (ingest workers) reach readers by their fallback poll only.
     """
 
@@ -158,6 +158,11 @@ class FeedBell:
         finally:
             with self._lock:
                 self._waiters.discard(entry)
+                listener = self._listener if not self._waiters else None
+                if listener is not None:
+                    self._listener = None
+            if listener is not None:
+                listener.stop(wait=False)  # no reader left: give its connection back (on a loop thread: no join)
 
     def close(self) -> None:
         with self._lock:

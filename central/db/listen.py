@@ -29,9 +29,11 @@ class PgListener:
         self._thread = threading.Thread(target=self._run, name="hub-feed-listen", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop listening (within about half a second); ``wait`` for the thread to end."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        if wait:
+            self._thread.join(timeout=5)
 
     def _run(self) -> None:
         while not self._stop.is_set():
