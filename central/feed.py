@@ -133,6 +133,7 @@ class FeedBell:
         self._waiters: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._listener: PgListener | None = None
         self._closed = False
+        self._sleeping = 0
         event.listen(Session, "after_commit", self._after_commit)
 
     def ring(self) -> None:
@@ -144,9 +145,14 @@ class FeedBell:
             except RuntimeError:  # that reader's loop closed under it: nothing left to wake
                 pass
 
+    @property
+    def sleeping(self) -> int:
+        """How many readers are waiting for the bell now (they have read everything there was)."""
+        return self._sleeping
+
     @asynccontextmanager
-    async def subscription(self) -> AsyncIterator[asyncio.Event]:
-        """An event set whenever feed items may have been committed (clear it before each read)."""
+    async def subscription(self) -> AsyncIterator[FeedWaiter]:
+        """A waiter woken whenever feed items may have been committed (``clear()`` it before each read)."""
         wake = asyncio.Event()
         entry = (asyncio.get_running_loop(), wake)
         with self._lock:
@@ -154,7 +160,7 @@ class FeedBell:
             if self._listener is None and not self.db.is_sqlite and not self._closed:
                 self._listener = PgListener(self.db.engine.url, CHANNEL, self.ring)
         try:
-            yield wake
+            yield FeedWaiter(self, wake)
         finally:
             with self._lock:
                 self._waiters.discard(entry)
@@ -176,3 +182,24 @@ class FeedBell:
     def _after_commit(self, session: Session) -> None:
         if session.bind is self.db.engine and session.info.pop(_WRITTEN, False):
             self.ring()
+
+
+class FeedWaiter:
+    """One reader's side of the bell."""
+
+    def __init__(self, bell: FeedBell, wake: asyncio.Event) -> None:
+        self._bell = bell
+        self._wake = wake
+
+    def clear(self) -> None:
+        self._wake.clear()
+
+    async def wait(self, timeout_s: float) -> None:
+        """Until the bell rings (or rang since ``clear()``), or ``timeout_s`` passed."""
+        self._bell._sleeping += 1  # noqa: SLF001 - the bell's own count, kept by its waiters on one loop
+        try:
+            await asyncio.wait_for(self._wake.wait(), timeout_s)
+        except TimeoutError:
+            pass
+        finally:
+            self._bell._sleeping -= 1  # noqa: SLF001

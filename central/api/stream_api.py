@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -102,8 +100,7 @@ async def stream(
                     if max_events is not None and sent >= max_events:
                         return
                 if not items:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(wake.wait(), FALLBACK_POLL_S)
+                    await wake.wait(FALLBACK_POLL_S)
 
     return EventSourceResponse(events(), ping=15)
 

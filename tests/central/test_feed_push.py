@@ -15,6 +15,7 @@ from central.api import stream_api
 from central.db.engine import Database
 from gridwatch.contracts.messages import AlertType
 from tests.central.hubkit import event
+from tests.conftest import wait_until
 
 
 @pytest.fixture(autouse=True)
@@ -35,6 +36,8 @@ class _Reader:
         self.done = threading.Event()
         self._args = (api, after_id, count)
         threading.Thread(target=self._read, daemon=True).start()
+        # Only once the stream has read everything and waits can an item reach it by the bell alone.
+        assert wait_until(lambda: api.hub.feed_bell.sleeping == 1), "the stream never started waiting"
 
     def _read(self) -> None:
         api, after_id, count = self._args
