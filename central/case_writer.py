@@ -127,7 +127,9 @@ class CaseWriter:
         _update_cases(session, list(batch.tallies.values()))
         _mark_seen(session, changes, reads, now)
         bulk.insert_rows(session, audit.CASE_EVENTS, [_audit_row(a, now) for a in batch.audit])
-        feed.insert_items(session, [_feed_row(session, item, now) for item in batch.items])
+        public: dict[int, dict[str, Any]] = {}  # each case's view once, however many items it has
+        items = [_feed_row(session, item, public, now) for item in batch.items]
+        feed.insert_items(session, items)
         return _results(changes, batch, alert_ids)
 
     def _store_evidence(
@@ -326,13 +328,16 @@ def _audit_row(entry: _Audit, now: datetime) -> dict[str, Any]:
     return audit.entry(entry.row.id, now, entry.actor, entry.action, entry.from_state, entry.to_state, entry.note)
 
 
-def _feed_row(session: Session, item: _Item, now: datetime) -> dict[str, Any]:
+def _feed_row(session: Session, item: _Item, public: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
     extra = dict(item.extra)
     if item.event_ids:
         extra.update(
             event_id=item.event_ids[-1], event_ids=item.event_ids[-_FEED_EVENT_IDS:], repeats=len(item.event_ids)
         )
-    return feed.case_item(session, item.kind, item.row, now, as_reported=item.as_reported, **extra)
+    view = public.get(id(item.row))
+    if view is None:
+        view = public[id(item.row)] = feed.public_json(item.row)
+    return feed.case_item(session, item.kind, item.row, now, as_reported=item.as_reported, public=view, **extra)
 
 
 # -- statements ------------------------------------------------------------------------------------------
@@ -438,20 +443,25 @@ def _update_cases(session: Session, tallies: list[_Tally]) -> None:
 
 def _mark_seen(session: Session, changes: Sequence[Change], reads: Reads, now: datetime) -> None:
     """Note when the gateways and devices of stored events were last heard from (to 10 s: ``seen_due``)."""
-    known = reads.known
-    due: dict[str, set[str]] = {}
+    gateways: set[str] = set()
+    devices: set[tuple[SourceKind, str]] = set()
     for change in changes:
-        if isinstance(change, Duplicate | Rejected):
-            continue
-        event = change.event
-        if seen_due(known.gateways[event.gateway_id].last_seen_at, now):
-            due.setdefault("gateway", set()).add(event.gateway_id)
-        device = known.devices.get((event.source_kind, event.source_id))
-        if event.source_kind is not SourceKind.GATEWAY and device is not None and seen_due(device.last_seen_at, now):
-            due.setdefault(event.source_kind.value, set()).add(event.source_id)
+        if not isinstance(change, Duplicate | Rejected):
+            event = change.event
+            gateways.add(event.gateway_id)
+            if event.source_kind is not SourceKind.GATEWAY:
+                devices.add((event.source_kind, event.source_id))
+    known = reads.known
+    due: dict[str, list[str]] = {}
+    for gateway_id in gateways:
+        if seen_due(known.gateways[gateway_id].last_seen_at, now):
+            due.setdefault("gateway", []).append(gateway_id)
+    for kind, source_id in devices:
+        if seen_due(known.devices[(kind, source_id)].last_seen_at, now):
+            due.setdefault(kind.value, []).append(source_id)
     tables = {"gateway": Gateway.__table__, **{k.value: t for k, t in DEVICE_TABLES.items()}}
-    for kind, ids in due.items():
-        table = tables[kind]
+    for name, ids in due.items():
+        table = tables[name]
         pk = next(iter(table.primary_key.columns))
         for condition in bulk.one_of(session, pk, ids):
             session.execute(update(table).where(condition).values(last_seen_at=now))

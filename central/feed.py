@@ -56,11 +56,19 @@ def area_code(session: Session, area_id: int | None) -> str | None:
 
 
 def case_item(
-    session: Session, kind: str, case: CaseLike, now: datetime, *, as_reported: bool = False, **extra: Any
+    session: Session,
+    kind: str,
+    case: CaseLike,
+    now: datetime,
+    *,
+    as_reported: bool = False,
+    public: dict[str, Any] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     """A feed row for a case change, as a dict ready for a (multi-row) insert. ``as_reported``: the case as
-    it was reported, before an automatic dispatch in the same transaction changed it (its created item)."""
-    data = CasePublic.of(case).model_dump(mode="json")
+    it was reported, before an automatic dispatch in the same transaction changed it (its created item).
+    ``public``: the case's public view as JSON, when the caller has it already (one case, several items)."""
+    data = dict(public) if public is not None else public_json(case)
     if as_reported:
         data.update(_AS_REPORTED)
     data.update(extra)
@@ -74,6 +82,11 @@ def case_item(
         "assignee_id": None if as_reported else case.assignee_id,
         "data": data,
     }
+
+
+def public_json(case: CaseLike) -> dict[str, Any]:
+    """The case's public view as the feed carries it."""
+    return CasePublic.of(case).model_dump(mode="json")
 
 
 def insert_items(session: Session, items: list[dict[str, Any]]) -> None:
