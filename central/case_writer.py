@@ -11,7 +11,7 @@ is a batch of one.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,32 +20,29 @@ from sqlalchemy import case as sql_case
 from sqlalchemy.orm import Session
 
 from central import audit, bulk, feed
+from central.case_effects import RANK, AuditNote, BatchEffects, Item, Tally
 from central.db.models import Alert, Evidence, Gateway
 from central.decide import (
-    CaseRef,
     Change,
     Clear,
     Duplicate,
     Fold,
     NewCase,
-    NewCaseRef,
     Outcome,
-    Placed,
     Rejected,
     Reopen,
     Repeat,
     ended_episodes,
 )
-from central.dispatch import Dispatcher, RosterPlan
+from central.dispatch import Dispatcher
 from central.errors import HubError, IngestRejected
 from central.evidence import EvidenceStore
 from central.known import CASES, DEVICE_TABLES, CaseRow, Reads
 from central.settings import CaseSettings
 from central.sources import seen_due
 from central.states import CaseState
-from gridwatch.contracts.messages import AlertEvent, Phase, Severity, SourceKind
+from gridwatch.contracts.messages import AlertEvent, SourceKind
 
-_RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 _FEED_EVENT_IDS = 50  # event ids listed on one aggregated repeat item (its "repeats" counts them all)
 
 
@@ -66,37 +63,6 @@ class CaseConflict(HubError):
     """Another writer changed a case this batch was about to change (re-opened it first): retry the batch."""
 
 
-@dataclass(slots=True)
-class _Tally:
-    """What the batch does to one stored case, applied with SQL arithmetic against the row as stored."""
-
-    row: CaseRow
-    added: int = 0  # START repeats
-    cleared_to: int = -1  # -1 unchanged, 0 repeated after an END, 1 cleared
-    evidence_id: int | None = None
-
-
-@dataclass(slots=True)
-class _Item:
-    """A feed item to build once the batch's case ids are known (repeats of a case merged into one)."""
-
-    kind: str
-    row: CaseRow
-    as_reported: bool = False
-    event_ids: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Audit:
-    row: CaseRow
-    actor: str
-    action: str
-    from_state: CaseState | str | None
-    to_state: CaseState | str
-    note: str
-
-
 class CaseWriter:
     """Writes a batch's changes in the current transaction (the caller commits)."""
 
@@ -114,7 +80,7 @@ class CaseWriter:
         now: datetime,
     ) -> list[Result]:
         """Store ``changes`` (one per event, from ``decide``); results in the same order."""
-        batch = _Batch(reads.cases, self.dispatcher.plan(session, now), self.settings.reopen_window_s, now)
+        batch = BatchEffects(reads.cases, self.dispatcher.plan(session, now), self.settings.reopen_window_s, now)
         evidence = self._store_evidence(session, changes, snapshots, now)
         for change in changes:
             if isinstance(change, NewCase | Repeat | Fold | Clear | Reopen):
@@ -155,89 +121,6 @@ class CaseWriter:
         return ids
 
 
-class _Batch:
-    """The batch's effect on cases, worked out in memory in event order."""
-
-    def __init__(self, stored: dict[int, CaseRow], plan: RosterPlan, reopen_window_s: float, now: datetime) -> None:
-        self.stored = stored
-        self.plan = plan
-        self.reopen_window_s = reopen_window_s
-        self.now = now
-        self.new: dict[str, CaseRow] = {}  # by open key
-        self.reopened: list[CaseRow] = []
-        self.tallies: dict[int, _Tally] = {}
-        self.audit: list[_Audit] = []
-        self.items: list[_Item] = []
-        self._repeat_items: dict[tuple[int, str], _Item] = {}
-
-    def row(self, ref: CaseRef) -> CaseRow:
-        return self.new[ref.key] if isinstance(ref, NewCaseRef) else self.stored[ref]
-
-    def apply(self, change: Placed, evidence_id: int | None) -> None:
-        event, now = change.event, self.now
-        if isinstance(change, NewCase):
-            row = self.new[change.case.key] = _new_case(change, evidence_id, now)
-            self._hub(row, "report", None, CaseState.REPORTED, f"alert {event.event_id} from {event.source_id}")
-            self.items.append(_Item("case.created", row, as_reported=True, extra={"event_id": event.event_id}))
-            if change.dispatch:
-                row.state = CaseState.REGISTERED.value
-                note = f"registered automatically: priority {row.priority}"
-                self._hub(row, "register", CaseState.REPORTED, CaseState.REGISTERED, note)
-                self._dispatch(row)
-        elif isinstance(change, Reopen):
-            row = self.stored[change.case]
-            from_state = row.state
-            _reopen(row, change.key, evidence_id, now)
-            self.reopened.append(row)
-            note = f"recurred within {self.reopen_window_s:.0f} s of closing (alert {event.event_id})"
-            self._hub(row, "reopen", from_state, row.state, note)
-            self._dispatch(row)
-        elif isinstance(change, Clear):
-            if change.case is None:
-                return
-            row = self.row(change.case)
-            row.cleared, row.updated_at = True, now
-            self._tally(change.case, row).cleared_to = 1
-            self._hub(row, "clear", row.state, row.state, f"{event.source_id} reported the condition over")
-            self.items.append(_Item("case.cleared", row, extra={"event_id": event.event_id}))
-        else:  # Repeat | Fold
-            row = self.row(change.case)
-            _repeat(row, event, evidence_id, now)
-            if isinstance(change.case, int):
-                tally = self._tally(change.case, row)
-                if event.phase is Phase.START:
-                    tally.added += 1
-                    tally.cleared_to = 0
-                if evidence_id is not None:
-                    tally.evidence_id = evidence_id
-                self._repeat_item(change.case, row, f"case.{change.outcome}").event_ids.append(event.event_id)
-
-    def _tally(self, ref: CaseRef, row: CaseRow) -> _Tally:
-        if isinstance(ref, NewCaseRef):
-            return _Tally(row)  # a new case is inserted as it ends up in memory: nothing to add in SQL
-        tally = self.tallies.get(ref)
-        if tally is None:
-            tally = self.tallies[ref] = _Tally(row)
-        return tally
-
-    def _repeat_item(self, case_id: int, row: CaseRow, kind: str) -> _Item:
-        item = self._repeat_items.get((case_id, kind))
-        if item is None:
-            item = self._repeat_items[(case_id, kind)] = _Item(kind, row)
-            self.items.append(item)
-        return item
-
-    def _hub(
-        self, row: CaseRow, action: str, from_state: CaseState | str | None, to_state: CaseState | str, note: str
-    ) -> None:
-        self.audit.append(_Audit(row, audit.HUB, action, from_state, to_state, note))
-
-    def _dispatch(self, row: CaseRow) -> None:
-        from_state, note = self.plan.assign(row)
-        self._hub(row, "dispatch", from_state, row.state, note)
-        self.items.append(_Item("case.dispatched", row))
-
-
 # -- the rows, each built in one place -------------------------------------------------------------------
 
 
@@ -263,72 +146,12 @@ def alert_row(
     }
 
 
-def _new_case(change: NewCase, evidence_id: int | None, now: datetime) -> CaseRow:
-    event, where = change.event, change.where
-    return CaseRow(
-        id=None,
-        open_key=change.case.key,
-        source_kind=event.source_kind.value,
-        source_id=event.source_id,
-        alert_type=event.alert_type.value,
-        gateway_id=event.gateway_id,
-        area_id=where.area_id,
-        title=event.title,
-        state=CaseState.REPORTED.value,
-        priority=change.priority.value,
-        severity=event.severity.value,
-        occurrences=1,
-        reopen_count=0,
-        cleared=False,
-        latest_evidence_id=evidence_id,
-        latitude=where.latitude,
-        longitude=where.longitude,
-        assignee_id=None,
-        escalation_level=0,
-        accept_due_at=None,
-        handle_due_at=None,
-        created_at=now,
-        updated_at=now,
-        dispatched_at=None,
-        accepted_at=None,
-        handled_at=None,
-        closed_at=None,
-        on_time=None,
-        score=None,
-    )
-
-
-def _repeat(row: CaseRow, event: AlertEvent, evidence_id: int | None, now: datetime) -> None:
-    """A repeat (or fold) applied to a case row in memory."""
-    if event.phase is Phase.START:
-        row.occurrences += 1
-        row.cleared = False
-    if evidence_id is not None:
-        row.latest_evidence_id = evidence_id
-    if _RANK[event.severity.value] > _RANK[row.severity]:
-        row.severity = event.severity.value
-    row.updated_at = now
-
-
-def _reopen(row: CaseRow, key: str, evidence_id: int | None, now: datetime) -> None:
-    row.open_key = key
-    row.reopen_count += 1
-    row.occurrences += 1
-    row.cleared = False
-    row.closed_at = row.on_time = None
-    row.accepted_at = row.handled_at = row.handle_due_at = None
-    row.state = CaseState.REGISTERED.value
-    row.updated_at = now
-    if evidence_id is not None:
-        row.latest_evidence_id = evidence_id
-
-
-def _audit_row(entry: _Audit, now: datetime) -> dict[str, Any]:
+def _audit_row(entry: AuditNote, now: datetime) -> dict[str, Any]:
     assert entry.row.id is not None
     return audit.entry(entry.row.id, now, entry.actor, entry.action, entry.from_state, entry.to_state, entry.note)
 
 
-def _feed_row(session: Session, item: _Item, public: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
+def _feed_row(session: Session, item: Item, public: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
     extra = dict(item.extra)
     if item.event_ids:
         extra.update(
@@ -388,7 +211,7 @@ def _clear_stored_alerts(session: Session, episodes: set[str]) -> None:
 
 
 def _insert_alerts(
-    session: Session, changes: Sequence[Change], batch: _Batch, evidence: Mapping[str, int], now: datetime
+    session: Session, changes: Sequence[Change], batch: BatchEffects, evidence: Mapping[str, int], now: datetime
 ) -> dict[str, int]:
     rows = []
     for change in changes:
@@ -400,14 +223,14 @@ def _insert_alerts(
     return {event_id: alert_id for event_id, alert_id in inserted}
 
 
-def _update_cases(session: Session, tallies: list[_Tally]) -> None:
+def _update_cases(session: Session, tallies: list[Tally]) -> None:
     """One UPDATE for every stored case the batch repeated, folded into or cleared: occurrences added, cleared
     set as the batch left it, severity raised (never lowered) and evidence replaced against the stored row,
     not the one read before."""
     c = CASES.c
 
     def rank(severity: ColumnElement[Any]) -> ColumnElement[int]:
-        return sql_case(_RANK, value=severity, else_=-1)
+        return sql_case(RANK, value=severity, else_=-1)
 
     def values(incoming: bulk.Fields) -> dict[str, ColumnElement[Any]]:
         raise_it = rank(incoming["severity"]) > rank(c.severity)
@@ -467,7 +290,7 @@ def _mark_seen(session: Session, changes: Sequence[Change], reads: Reads, now: d
             session.execute(update(table).where(condition).values(last_seen_at=now))
 
 
-def _results(changes: Sequence[Change], batch: _Batch, alert_ids: Mapping[str, int]) -> list[Result]:
+def _results(changes: Sequence[Change], batch: BatchEffects, alert_ids: Mapping[str, int]) -> list[Result]:
     results: list[Result] = []
     for change in changes:
         event_id = change.event.event_id

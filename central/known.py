@@ -159,15 +159,15 @@ def _register_unknown(
     session.flush()  # gateways before their devices (no ORM relationship orders these inserts)
     new_devices = []
     for event in events:
-        gateway = gateways[event.gateway_id]
+        owner = gateways[event.gateway_id]
         source = (event.source_kind, event.source_id)
-        if event.source_kind is SourceKind.GATEWAY or gateway.retired or source in devices:
+        if event.source_kind is SourceKind.GATEWAY or owner.retired or source in devices:
             continue
         model = Camera if event.source_kind is SourceKind.CAMERA else Sensor
         device = devices[source] = model(
             **{"camera_id" if model is Camera else "device_id": event.source_id},
             gateway_id=event.gateway_id,
-            area_id=gateway.area_id,
+            area_id=owner.area_id,
             retired=False,
             state="online",
         )
