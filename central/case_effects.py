@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from central import audit
 from central.decide import CaseRef, Clear, NewCase, NewCaseRef, Placed, Reopen
 from central.dispatch import RosterPlan
 from central.known import CaseRow
@@ -40,8 +39,9 @@ class Item:
 
 @dataclass(slots=True)
 class AuditNote:
+    """An audit entry the hub makes, waiting for its case's id (a new case gets it at insert)."""
+
     row: CaseRow
-    actor: str
     action: str
     from_state: CaseState | str | None
     to_state: CaseState | str
@@ -123,7 +123,7 @@ class BatchEffects:
     def _hub(
         self, row: CaseRow, action: str, from_state: CaseState | str | None, to_state: CaseState | str, note: str
     ) -> None:
-        self.audit.append(AuditNote(row, audit.HUB, action, from_state, to_state, note))
+        self.audit.append(AuditNote(row, action, from_state, to_state, note))
 
     def _dispatch(self, row: CaseRow) -> None:
         from_state, note = self.plan.assign(row)

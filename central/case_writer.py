@@ -148,7 +148,7 @@ def alert_row(
 
 def _audit_row(entry: AuditNote, now: datetime) -> dict[str, Any]:
     assert entry.row.id is not None
-    return audit.entry(entry.row.id, now, entry.actor, entry.action, entry.from_state, entry.to_state, entry.note)
+    return audit.hub_entry(entry.row.id, now, entry.action, entry.from_state, entry.to_state, entry.note)
 
 
 def _feed_row(session: Session, item: Item, public: dict[int, dict[str, Any]], now: datetime) -> dict[str, Any]:
