@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select, text
+from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
+from central import bulk
 from central.db.engine import Database
 from central.db.listen import PgListener
 from central.db.models import Area, FeedEvent
@@ -90,10 +91,10 @@ def public_json(case: CaseLike) -> dict[str, Any]:
 
 
 def insert_items(session: Session, items: list[dict[str, Any]]) -> None:
-    """Insert many feed rows with one multi-row statement (a Core insert: the ORM's bulk path would go row
-    by row on PostgreSQL)."""
+    """Insert many feed rows with one statement (``bulk.insert_rows``: on PostgreSQL one JSON document, in
+    input order, so a case's "created" item precedes its "dispatched" one)."""
     if items:
-        session.execute(insert(FeedEvent.__table__), items)
+        bulk.insert_rows(session, FeedEvent.__table__, items)
         _announce(session)
 
 
