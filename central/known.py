@@ -155,8 +155,9 @@ def _register_unknown(
             )
             new_gateways.append(gateway)
             log.info("auto-registered gateway %s (ingest.auto_register is on)", event.gateway_id)
-    session.add_all(new_gateways)
-    session.flush()  # gateways before their devices (no ORM relationship orders these inserts)
+    if new_gateways:
+        session.add_all(new_gateways)
+        session.flush()  # gateways before their devices (no ORM relationship orders these inserts)
     new_devices = []
     for event in events:
         owner = gateways[event.gateway_id]
