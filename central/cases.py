@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from central import feed
+from central import audit, feed
 from central.auth import Principal
 from central.clock import Clock
 from central.db.engine import Database
@@ -283,16 +283,7 @@ class CaseService:
         now: datetime,
         evidence_id: int | None = None,
     ) -> CaseEvent:
-        row = CaseEvent(
-            case_id=case.id,
-            at=now,
-            actor=actor,
-            action=action,
-            from_state=from_state.value,
-            to_state=to_state.value,
-            note=note,
-            evidence_id=evidence_id,
-        )
+        row = CaseEvent(**audit.entry(case.id, now, actor, action, from_state, to_state, note, evidence_id))
         session.add(row)
         return row
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.orm import Session
 
-from central import feed
+from central import audit, feed
 from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Area, Case, CaseEvent, Shift, User
@@ -20,29 +21,6 @@ log = logging.getLogger(__name__)
 
 LEVEL_NAMES = ("grid worker", "grid leader", "community", "street")
 _ACTIVE = (CaseState.DISPATCHED.value, CaseState.ACCEPTED.value)
-
-
-def _worker_on_shift(session: Session, grid_id: int, now: datetime) -> User | None:
-    """The grid worker on shift with the fewest open tasks; ties go to whoever was assigned longest ago."""
-    open_tasks = (
-        select(func.count(Case.id))
-        .where(Case.assignee_id == User.id, Case.state.in_(_ACTIVE))
-        .correlate(User)
-        .scalar_subquery()
-    )
-    on_shift = select(Shift.id).where(Shift.user_id == User.id, Shift.starts_at <= now, Shift.ends_at > now)
-    query = (
-        select(User)
-        .where(
-            User.role == Role.GRID_WORKER.value,
-            User.area_id == grid_id,
-            User.active.is_(True),
-            on_shift.exists(),
-        )
-        .order_by(open_tasks, User.last_assigned_at.is_not(None), User.last_assigned_at, User.id)
-        .limit(1)
-    )
-    return session.scalars(query).first()
 
 
 @dataclass
@@ -97,75 +75,83 @@ def _area_at_level(session: Session, grid_id: int | None, level: int) -> int | N
     return area_id
 
 
+class Dispatchable(Protocol):
+    """A case as dispatch reads and changes it: a stored ``Case`` or a batch's plain ``CaseRow``."""
+
+    area_id: int | None
+    alert_type: str
+    state: str
+    assignee_id: int | None
+    escalation_level: int
+    dispatched_at: datetime | None
+    accept_due_at: datetime | None
+    updated_at: datetime
+
+
+class RosterPlan:
+    """Assignments for one transaction: one roster query per grid, the load balanced in memory as cases are
+    assigned one after another (the same rules for a batch of new cases and for one case). ``finish()`` notes
+    when each chosen worker was last assigned."""
+
+    def __init__(self, session: Session, settings: CaseSettings, now: datetime) -> None:
+        self.session = session
+        self.settings = settings
+        self.now = now
+        self._rosters: dict[int | None, list[_Candidate]] = {}
+        self._leaders: dict[int | None, User | None] = {}
+        self._assigned: dict[int, datetime] = {}
+        self._seq = 0
+
+    def assign(self, case: Dispatchable) -> tuple[CaseState, str]:
+        """registered -> dispatched: a worker on shift with the fewest open tasks, else the grid leader; the
+        accept timer started. Returns the state it came from and the audit note (who, at which level)."""
+        area, now = case.area_id, self.now
+        if area not in self._rosters:
+            self._rosters[area] = _roster(self.session, area, now) if area is not None else []
+            self._leaders[area] = _leader_of(self.session, area)
+        self._seq += 1
+        if self._rosters[area]:
+            chosen = min(self._rosters[area], key=_Candidate.rank)
+            chosen.open_tasks += 1
+            chosen.last_assigned_at, chosen.seq = now, self._seq
+            self._assigned[chosen.user_id] = now
+            user_id, who, level = chosen.user_id, chosen.username, 0
+        else:
+            leader = self._leaders[area]
+            user_id, level = (leader.id if leader else None), 1
+            who = leader.username if leader else "nobody (no worker on shift, no grid leader)"
+        from_state = CaseState(case.state)
+        case.state = CaseState.DISPATCHED.value
+        case.assignee_id, case.escalation_level = user_id, level
+        case.dispatched_at = case.updated_at = now
+        case.accept_due_at = now + timedelta(seconds=self.settings.sla_for(case.alert_type).accept_s)
+        return from_state, f"assigned to {who} ({LEVEL_NAMES[level]})"
+
+    def finish(self) -> None:
+        if self._assigned:
+            self.session.execute(
+                update(User), [{"id": uid, "last_assigned_at": at} for uid, at in self._assigned.items()]
+            )
+            self._assigned.clear()
+
+
 class Dispatcher:
     def __init__(self, settings: CaseSettings, clock: Clock) -> None:
         self.settings = settings
         self.clock = clock
 
-    def dispatch(self, session: Session, case: Case, actor: str, now: datetime, note: str | None = None) -> None:
-        """registered -> dispatched: assign a worker on shift, else the grid leader; start the timer. ``note``
-        (an operator's words) goes into the audit record after the assignment."""
-        worker = _worker_on_shift(session, case.area_id, now) if case.area_id is not None else None
-        if worker is not None:
-            assignee, level = worker, 0
-        else:
-            assignee, level = _leader_of(session, case.area_id), 1
-        sla = self.settings.sla_for(case.alert_type)
-        from_state = case.state
-        case.state = CaseState.DISPATCHED.value
-        case.assignee_id = assignee.id if assignee else None
-        case.escalation_level = level
-        case.dispatched_at = now
-        case.accept_due_at = now + timedelta(seconds=sla.accept_s)
-        case.updated_at = now
-        if assignee is not None:
-            assignee.last_assigned_at = now
-        who = assignee.username if assignee else "nobody (no worker on shift, no grid leader)"
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor=actor,
-                action="dispatch",
-                from_state=from_state,
-                to_state=case.state,
-                note=f"assigned to {who} ({LEVEL_NAMES[level]})" + (f": {note}" if note else ""),
-            )
-        )
-        feed.append_case(session, "case.dispatched", case, now)
+    def plan(self, session: Session, now: datetime) -> RosterPlan:
+        return RosterPlan(session, self.settings, now)
 
-    def plan(self, session: Session, cases: list[Case], now: datetime) -> list[str]:
-        """Dispatch many new (not yet inserted) cases at once with the same rules as ``dispatch``: one roster
-        query per grid per batch, assignments balanced in memory. Returns each case's audit note."""
-        rosters: dict[int | None, list[_Candidate]] = {}
-        leaders: dict[int | None, User | None] = {}
-        assigned: dict[int, datetime] = {}
-        notes = []
-        for seq, case in enumerate(cases):
-            area = case.area_id
-            if area not in rosters:
-                rosters[area] = _roster(session, area, now) if area is not None else []
-                leaders[area] = _leader_of(session, area)
-            if rosters[area]:
-                chosen = min(rosters[area], key=_Candidate.rank)
-                chosen.open_tasks += 1
-                chosen.last_assigned_at, chosen.seq = now, seq
-                assigned[chosen.user_id] = now
-                user_id, who, level = chosen.user_id, chosen.username, 0
-            else:
-                leader = leaders[area]
-                user_id, level = (leader.id if leader else None), 1
-                who = leader.username if leader else "nobody (no worker on shift, no grid leader)"
-            case.state = CaseState.DISPATCHED.value
-            case.assignee_id, case.escalation_level = user_id, level
-            case.dispatched_at = case.updated_at = now
-            case.accept_due_at = now + timedelta(seconds=self.settings.sla_for(case.alert_type).accept_s)
-            notes.append(f"assigned to {who} ({LEVEL_NAMES[level]})")
-        if assigned:
-            session.execute(
-                update(User), [{"id": uid, "last_assigned_at": at} for uid, at in assigned.items()]
-            )
-        return notes
+    def dispatch(self, session: Session, case: Case, actor: str, now: datetime, note: str | None = None) -> None:
+        """registered -> dispatched for one stored case, recorded and announced. ``note`` (an operator's
+        words) goes into the audit record after the assignment."""
+        plan = self.plan(session, now)
+        from_state, assigned = plan.assign(case)
+        plan.finish()
+        text = assigned + (f": {note}" if note else "")
+        session.add(CaseEvent(**audit.entry(case.id, now, actor, "dispatch", from_state, case.state, text)))
+        feed.append_case(session, "case.dispatched", case, now)
 
     def sweep(self, db: Database) -> int:
         """Escalate every dispatched case whose accept deadline passed; safe with several hub replicas."""
@@ -212,17 +198,7 @@ class Dispatcher:
             f"not accepted in time: escalated to {LEVEL_NAMES[case.escalation_level]}"
             f" ({leader.username if leader else 'nobody registered at that level'})"
         )
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                at=now,
-                actor="hub",
-                action="escalate",
-                from_state=case.state,
-                to_state=case.state,
-                note=note,
-            )
-        )
+        session.add(CaseEvent(**audit.hub_entry(case.id, now, "escalate", case.state, case.state, note)))
         feed.append_case(session, "case.escalated", case, now, previous_assignee_id=previous)
         log.info("case %s escalated to level %s", case.id, case.escalation_level)
         return True

@@ -143,12 +143,17 @@ class EvidenceStore:
         self.max_bytes = max_bytes
         root.mkdir(parents=True, exist_ok=True)
 
-    def put_image(self, data: bytes) -> StoredFile:
+    def check_image(self, data: bytes) -> tuple[str, str]:
+        """(content type, extension) of an image this store takes; raise Invalid (413 too large, 415 not an
+        image) otherwise."""
         if len(data) > self.max_bytes:
             raise Invalid(
                 f"image of {len(data)} bytes exceeds the {self.max_bytes} byte limit", status_code=413
             )
-        content_type, ext = sniff_image(data)
+        return sniff_image(data)
+
+    def put_image(self, data: bytes) -> StoredFile:
+        content_type, ext = self.check_image(data)
         sha = hashlib.sha256(data).hexdigest()
         relpath = f"{sha[:2]}/{sha}.{ext}"
         path = self.root / relpath

@@ -11,11 +11,11 @@ from central.broker_auth import hub_broker_account, is_dev_account, secret_group
 from central.cases import CaseService
 from central.clock import Clock, SystemClock
 from central.consumer import MqttIngest
-from central.correlate import Correlator
 from central.db.engine import Database
 from central.dead_letters import DeadLetters
 from central.dispatch import Dispatcher
 from central.evidence import EvidenceStore
+from central.feed import FeedBell
 from central.ingest import Ingestor
 from central.keys import Sealer, jwt_secret, new_password
 from central.metrics import HubMetrics
@@ -57,13 +57,9 @@ class Hub:
         self.evidence = EvidenceStore(settings.evidence_path, settings.ingest.max_snapshot_bytes)
         self.dispatcher = Dispatcher(settings.cases, self.clock)
         self.ingestor = Ingestor(
-            self.db,
-            settings.ingest,
-            self.clock,
-            self.evidence,
-            Correlator(settings.cases, self.dispatcher),
-            self.metrics,
+            self.db, settings.ingest, settings.cases, self.clock, self.evidence, self.dispatcher, self.metrics
         )
+        self.feed_bell = FeedBell(self.db)
         self.cases = CaseService(self.db, self.dispatcher, self.clock, self.evidence)
         passwords = Passwords(settings.argon2_time_cost, settings.argon2_memory_kib,
                               settings.sign_in.max_concurrent_hashes, settings.sign_in.hash_wait_s)
@@ -121,6 +117,7 @@ class Hub:
             self.mqtt.stop()
         if self._sweeper.is_alive():
             self._sweeper.join(timeout=10)
+        self.feed_bell.close()
         self.db.dispose()
 
     @property

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
@@ -20,7 +19,9 @@ from central.hub import Hub
 from central.states import Priority, Role
 
 router = APIRouter(prefix="/api/v1", tags=["feed"])
-POLL_S = 0.05
+# A stream wakes when the hub's feed bell rings (a commit with feed items: in this process, or on PostgreSQL in
+# any process); this slow poll is the safety net, and what carries other processes' items on SQLite.
+FALLBACK_POLL_S = 1.5
 
 
 class FeedItem(BaseModel):
@@ -93,16 +94,18 @@ async def stream(
 
     async def events() -> AsyncIterator[dict[str, Any]]:
         after, sent = start, 0
-        while True:
-            items = await run_in_threadpool(_read, hub, after, flt, 200)
-            for item in items:
-                after = item.id
-                yield {"id": str(item.id), "event": item.kind, "data": json.dumps(item.data)}
-                sent += 1
-                if max_events is not None and sent >= max_events:
-                    return
-            if not items:
-                await asyncio.sleep(POLL_S)
+        async with hub.feed_bell.subscription() as wake:
+            while True:
+                wake.clear()  # before reading: a commit during the read rings again and is not missed
+                items = await run_in_threadpool(_read, hub, after, flt, 200)
+                for item in items:
+                    after = item.id
+                    yield {"id": str(item.id), "event": item.kind, "data": json.dumps(item.data)}
+                    sent += 1
+                    if max_events is not None and sent >= max_events:
+                        return
+                if not items:
+                    await wake.wait(FALLBACK_POLL_S)
 
     return EventSourceResponse(events(), ping=15)
 

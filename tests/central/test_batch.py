@@ -7,17 +7,17 @@ from __future__ import annotations
 import threading
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from central.db.models import Case
-from central.ingest import IngestResult
+from central.db.models import Case, CaseEvent
 from gridwatch.contracts.messages import Severity
 from tests.central.hubkit import event
+from tests.conftest import wait_until
 
 
 def _write(api, session, events):
     hub = api.hub
-    return hub.ingestor.batch.write(session, events, hub.clock.now(), IngestResult)
+    return hub.ingestor.write(session, events, {}, hub.clock.now())
 
 
 def _stored(api, case_id):
@@ -52,3 +52,46 @@ def test_concurrent_batches_on_one_case_wait_for_each_other_and_both_count(api, 
     thread.join(timeout=30)
     assert not errors, errors
     assert _stored(api, case_id) == (6, "critical")
+
+
+def _close(api, case_id):
+    for action in ("accept", "handle", "close"):
+        answer = api.client.post(f"/api/v1/cases/{case_id}/{action}", headers=api.as_("op"))
+        assert answer.status_code == 200, answer.text
+
+
+def _blocked_on_a_lock(api) -> bool:
+    with api.hub.db.session() as session:
+        waiting = session.execute(
+            text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+        ).scalar_one()
+    return waiting > 0
+
+
+@pytest.mark.parametrize("database", ["postgres"], indirect=True)
+def test_two_processes_reopening_one_case_reopen_it_once(api, world):
+    """Both ingest processes read the case closed; the second one's re-open waits for the first one's row lock,
+    then finds the case open again: it repeats the case instead of re-opening (and dispatching) it twice."""
+    case_id = api.post_event(event("cam-1")).json()["case_id"]
+    _close(api, case_id)
+    results: list = []
+
+    def second_process() -> None:
+        results.extend(api.hub.ingestor.ingest_batch([event("cam-1")], "mqtt"))
+
+    with api.hub.db.session() as first:
+        [reopened] = _write(api, first, [event("cam-1")])
+        thread = threading.Thread(target=second_process)
+        thread.start()
+        assert wait_until(lambda: _blocked_on_a_lock(api)), "the second writer never reached the row lock"
+    thread.join(timeout=30)
+    assert (reopened.outcome, reopened.case_id) == ("reopened", case_id)
+    assert [(r.outcome, r.case_id) for r in results] == [("repeated", case_id)]
+    with api.hub.db.session() as session:
+        case = session.get(Case, case_id)
+        assert (case.reopen_count, case.occurrences, case.state) == (1, 3, "dispatched")
+        actions = session.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case_id)).all()
+    assert actions.count("reopen") == 1 and actions.count("dispatch") == 2  # the first dispatch, then the re-open's
