@@ -227,10 +227,13 @@ class CaseService:
         if not note and photo is None:
             raise Invalid("feedback needs a 'note' or a 'photo'")
         name = check_file_name(file_name)
-        stored = self.evidence.put_image(photo) if photo is not None else None
+        if photo is not None:
+            self.evidence.check_image(photo)  # refused before the case is locked
         now = self.clock.now()
         with self.db.session() as session:
             case = self._visible(session, who, case_id, for_update=True)
+            # written only once the case is known to be the caller's: no orphan files from refused uploads
+            stored = self.evidence.put_image(photo) if photo is not None else None
             evidence_id = None
             if stored is not None:
                 row = Evidence(

@@ -11,9 +11,7 @@ from sqlalchemy import select
 from central.db.models import Alert, Case, CaseEvent
 from central.errors import IngestRejected
 from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
-from tests.central.hubkit import event
-
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00" * 64
+from tests.central.hubkit import JPEG, event  # JPEG: a real image; the hub refuses anything else
 
 
 def _story(gw: str) -> list[AlertEvent]:

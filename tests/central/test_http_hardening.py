@@ -13,6 +13,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from central.app import create_app
+from central.errors import HubError
 from central.security_headers import CONTENT_SECURITY_POLICY
 from gridwatch.contracts.messages import AlertType
 from tests.central.hubkit import JPEG, PNG, event, make_settings
@@ -136,3 +137,14 @@ def test_the_data_folder_and_database_are_private(tmp_path):
         for name in ("hub.db", "hub.db-wal", "hub.db-shm"):
             if (folder / name).exists():
                 assert stat.S_IMODE((folder / name).stat().st_mode) & 0o077 == 0, name
+
+
+def test_the_case_service_writes_no_file_for_a_case_the_caller_cannot_see(api, world):
+    """The service itself (not only the HTTP route) checks visibility before an upload is written: before,
+    ``CaseService.feedback`` stored the photo first and then found the case was not the caller's."""
+    case_id = api.post_event(event("cam-1")).json()["case_id"]
+    before = _evidence_files(api)
+    stranger = api.hub.tokens.verify(api.as_("w3")["Authorization"].split()[1])  # a worker of another grid
+    with pytest.raises(HubError):
+        api.hub.cases.feedback(stranger, case_id, "not mine", _photo(23), "x.jpg")
+    assert _evidence_files(api) == before
