@@ -19,10 +19,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from broker.launcher import BrokerKind, BrokerSettings, mosquitto_binary, start_broker  # noqa: E402
-from edge.config import parse_camera  # noqa: E402
-from edge.gateway_config import GatewaySettings  # noqa: E402
+from edge.settings import GatewaySettings  # noqa: E402
 from edge.worker import EdgeWorker  # noqa: E402
-from gridwatch.settings import MqttSettings  # noqa: E402
+from kernel.camera_config import parse_camera  # noqa: E402
+from kernel.settings import MqttSettings  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.edge.stream_servers import HungServer, MjpegServer  # noqa: E402
 

@@ -36,8 +36,8 @@ from central.hub import Hub  # noqa: E402
 from central.schemas import AreaCreate, GatewayCreate, ShiftCreate, UserCreate  # noqa: E402
 from central.settings import HubSettings, IngestSettings  # noqa: E402
 from central.states import AreaLevel, Role  # noqa: E402
-from gridwatch.contracts import topics  # noqa: E402
-from gridwatch.contracts.messages import (  # noqa: E402
+from kernel.contracts import topics  # noqa: E402
+from kernel.contracts.messages import (  # noqa: E402
     AlertEvent,
     AlertType,
     CameraEventDetail,
@@ -48,8 +48,8 @@ from gridwatch.contracts.messages import (  # noqa: E402
     new_event_id,
     utc_now,
 )
-from gridwatch.mqtt import MqttClient  # noqa: E402
-from gridwatch.settings import MqttSettings  # noqa: E402
+from kernel.mqtt import MqttClient  # noqa: E402
+from kernel.settings import MqttSettings  # noqa: E402
 
 GATEWAY = "gw-bench"
 REPORT = Path(__file__).resolve().parents[1] / "docs" / "benchmarks" / "ingest.md"

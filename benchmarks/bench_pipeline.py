@@ -18,7 +18,7 @@ from tqdm import tqdm
 from benchmarks import pipeline_report
 from benchmarks import pipeline_scenarios as sc
 from edge.sample_clip import ClipSpec, write_clip
-from gridwatch.contracts.messages import CameraStats
+from kernel.contracts.messages import CameraStats
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,13 @@ from edge.outbox import Outbox, OutboxConfig  # noqa: E402
 from edge.publisher import AlertPublisher  # noqa: E402
 from edge.sensors.processor import SensorProcessor  # noqa: E402
 from edge.sensors.reader import ReaderConfig, SensorReader  # noqa: E402
-from edge.sensors.readings import SmokeState  # noqa: E402
 from edge.sensors.registry import registry_from_data  # noqa: E402
 from edge.sensors.simulator import SensorSimulator  # noqa: E402
-from gridwatch.contracts import topics  # noqa: E402
-from gridwatch.contracts.messages import AlertEvent, Phase, decode  # noqa: E402
-from gridwatch.mqtt import Message, MqttClient  # noqa: E402
-from gridwatch.settings import MqttSettings  # noqa: E402
+from kernel.contracts import topics  # noqa: E402
+from kernel.contracts.messages import AlertEvent, Phase, decode  # noqa: E402
+from kernel.mqtt import Message, MqttClient  # noqa: E402
+from kernel.sensors.readings import SmokeState  # noqa: E402
+from kernel.settings import MqttSettings  # noqa: E402
 
 GW = "gw-bench"
 ALARM_EVERY = 40  # every 40th smoke detector raises (and later clears) an alarm during the burst

@@ -14,11 +14,11 @@ import cv2
 import numpy as np
 import onnxruntime as ort
 
-from edge.config import CameraConfig, parse_camera
-from edge.gateway_config import GatewaySettings, InferenceSettings
+from edge.settings import GatewaySettings, InferenceSettings
 from edge.worker import EdgeWorker
-from gridwatch.contracts.messages import CameraStats
-from gridwatch.settings import MqttSettings
+from kernel.camera_config import CameraConfig, parse_camera
+from kernel.contracts.messages import CameraStats
+from kernel.settings import MqttSettings
 
 ANCHOR_SCRIPT = Path(__file__).with_name("anchor_ultralytics.py")
 

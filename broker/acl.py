@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from broker.errors import BrokerError
-from gridwatch.contracts import topics
+from kernel.contracts import topics
 
 _HEADER = """\
 # gridwatch broker ACL (Mosquitto acl_file), generated from the topic tree (broker/acl.py). Do not edit by hand:

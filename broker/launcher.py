@@ -20,7 +20,7 @@ from string import Template
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from broker.errors import BrokerError
-from gridwatch.settings import DEV_PASSWORD, DEV_USERNAME
+from kernel.settings import DEV_PASSWORD, DEV_USERNAME
 
 log = logging.getLogger(__name__)
 

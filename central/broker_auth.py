@@ -25,7 +25,7 @@ from pathlib import Path
 from broker.acl import render_acl
 from central.errors import HubError
 from central.keys import load_or_create, mosquitto_hash, new_password
-from gridwatch.settings import DEV_PASSWORD, DEV_USERNAME, MqttSettings
+from kernel.settings import DEV_PASSWORD, DEV_USERNAME, MqttSettings
 
 log = logging.getLogger(__name__)
 

@@ -23,10 +23,10 @@ from central.db.engine import Database
 from central.db.models import Alert, Camera, CameraStatsRow, Evidence, Gateway
 from central.errors import NotFound
 from central.schemas import CameraHealth, GatewayHealth, HealthReport
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import CameraStats, decode
-from gridwatch.errors import ContractError
-from gridwatch.mqtt import Message
+from kernel.contracts import topics
+from kernel.contracts.messages import CameraStats, decode
+from kernel.errors import ContractError
+from kernel.mqtt import Message
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class _Parked:
     received_at: datetime
 
 
-class CameraStatsCollector:
+class CameraStatsStore:
     """``receive`` is the MQTT handler (network thread); ``start`` runs the writer thread that upserts."""
 
     def __init__(

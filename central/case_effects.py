@@ -11,7 +11,7 @@ from central.decide import CaseRef, Clear, NewCase, NewCaseRef, Placed, Reopen
 from central.dispatch import RosterPlan
 from central.known import CaseRow
 from central.states import CaseState
-from gridwatch.contracts.messages import AlertEvent, Phase, Severity
+from kernel.contracts.messages import AlertEvent, Phase, Severity
 
 RANK = {severity.value: rank for rank, severity in enumerate(Severity)}
 

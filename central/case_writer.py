@@ -41,7 +41,7 @@ from central.known import CASES, DEVICE_TABLES, CaseRow, Reads
 from central.settings import CaseSettings
 from central.sources import seen_due
 from central.states import CaseState
-from gridwatch.contracts.messages import AlertEvent, SourceKind
+from kernel.contracts.messages import AlertEvent, SourceKind
 
 _FEED_EVENT_IDS = 50  # event ids listed on one aggregated repeat item (its "repeats" counts them all)
 

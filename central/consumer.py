@@ -9,17 +9,17 @@ import threading
 import time
 from dataclasses import dataclass
 
-from central.camera_health import CameraStatsCollector
+from central.camera_health import CameraStatsStore
 from central.dead_letters import DeadLetters, Poison
 from central.errors import IngestRejected
 from central.ingest import Ingestor
 from central.metrics import HubMetrics
 from central.settings import HubSettings
 from central.status import StatusTracker
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, CameraStatus, GatewayStatus, SensorStatus, decode
-from gridwatch.errors import ContractError
-from gridwatch.mqtt import Message, MqttClient
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, CameraStatus, GatewayStatus, SensorStatus, decode
+from kernel.errors import ContractError
+from kernel.mqtt import Message, MqttClient
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ class MqttIngest:
         self._stop = threading.Event()
         self._worker = threading.Thread(target=self._run, name="hub-ingest", daemon=True)
         # Edge stats take their own path (handler, parking dict, writer thread) so they never join alert batches.
-        self.camera_stats = CameraStatsCollector(status.db, status.clock, metrics.registry)
+        self.camera_stats = CameraStatsStore(status.db, status.clock, metrics.registry)
 
     def start(self) -> None:
         group = self.settings.ingest.shared_group

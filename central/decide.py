@@ -17,7 +17,7 @@ from central.errors import IngestRejected
 from central.settings import CaseSettings
 from central.sources import DeviceRow, GatewayRow, Placement, locate
 from central.states import Priority
-from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
+from kernel.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
 
 CHILD_OFFLINE = frozenset({AlertType.CAMERA_OFFLINE, AlertType.SENSOR_OFFLINE})
 

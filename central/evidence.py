@@ -4,6 +4,7 @@ known format, nothing appended, pixels that decode), no path tricks."""
 from __future__ import annotations
 
 import hashlib
+import io
 import os
 import re
 import zlib
@@ -11,8 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import cv2
-import numpy as np
+from PIL import Image, UnidentifiedImageError
 
 from central.errors import Invalid
 
@@ -47,10 +47,19 @@ def sniff_image(data: bytes) -> tuple[str, str]:
             "(trailing data or a polyglot file)",
             status_code=415,
         )
-    pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED)
-    if pixels is None or pixels.size == 0:
+    if not _decodes(data):
         raise Invalid(f"file is not a valid {ext.upper()} image: it does not decode", status_code=415)
     return content_type, ext
+
+
+def _decodes(data: bytes) -> bool:
+    """Whether the pixels really decode (Pillow: the hub needs no OpenCV; oversized images count as not)."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            image.load()
+            return image.width > 0 and image.height > 0
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        return False
 
 
 def _by_magic(data: bytes) -> tuple[str, str]:

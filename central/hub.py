@@ -20,12 +20,12 @@ from central.ingest import Ingestor
 from central.keys import Sealer, jwt_secret, new_password
 from central.metrics import HubMetrics
 from central.people import People
-from central.registry import Registry
+from central.registry import DeviceRegistry
 from central.settings import HubSettings
 from central.sign_in_throttle import SignInThrottle
 from central.status import StatusTracker
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import GatewayConfig, encode
+from kernel.contracts import topics
+from kernel.contracts.messages import GatewayConfig, encode
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class Hub:
                               settings.sign_in.max_concurrent_hashes, settings.sign_in.hash_wait_s)
         throttle = SignInThrottle(self.db, settings.sign_in, self.clock)
         self.people = People(self.db, self.tokens, passwords, self.clock, throttle)
-        self.registry = Registry(
+        self.registry = DeviceRegistry(
             self.db,
             Sealer(settings.data_dir),
             passwords,

@@ -20,7 +20,7 @@ from central.errors import IngestRejected, Invalid
 from central.evidence import EvidenceStore
 from central.metrics import HubMetrics
 from central.settings import CaseSettings, IngestSettings
-from gridwatch.contracts.messages import AlertEvent
+from kernel.contracts.messages import AlertEvent
 
 log = logging.getLogger(__name__)
 

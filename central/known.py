@@ -22,7 +22,7 @@ from central.decide import Known, StoredAlert, key_of, open_key, parent_key
 from central.errors import IngestRejected
 from central.sources import DeviceRow, GatewayRow
 from central.states import CaseState
-from gridwatch.contracts.messages import AlertEvent, SourceKind
+from kernel.contracts.messages import AlertEvent, SourceKind
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from central.db.models import Case
 from central.errors import NotFound
 from central.states import TERMINAL
 from central.views import CasePublic
-from gridwatch.contracts.messages import AlertType, format_ts
+from kernel.contracts.messages import AlertType, format_ts
 
 MAX_REQUEST_ID = 2**63 - 1  # case ids are BIGINT
 _REQUEST_ID = re.compile(r"^[0-9]{1,19}$")  # ASCII digits only: str.isdigit() also admits '²'

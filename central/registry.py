@@ -40,16 +40,16 @@ from central.schemas import (
 )
 from central.sensor_kinds import sensor_vendor
 from central.states import Role
-from gridwatch.contracts.messages import GatewayConfig
-from gridwatch.contracts.sealing import gateway_key
-from gridwatch.settings import DEV_PASSWORD
+from kernel.contracts.messages import GatewayConfig
+from kernel.contracts.sealing import gateway_key
+from kernel.settings import DEV_PASSWORD
 
 log = logging.getLogger(__name__)
 
 ConfigSink = Callable[[GatewayConfig], None]
 
 
-class Registry:
+class DeviceRegistry:
     def __init__(
         self,
         db: Database,

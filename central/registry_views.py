@@ -1,4 +1,4 @@
-"""Registry rows as the API and the gateways see them: public views, the check of a camera config with the
+"""DeviceRegistry rows as the API and the gateways see them: public views, the check of a camera config with the
 edge's own model, and a gateway's configuration (``GatewayConfig``)."""
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from central.errors import Invalid
 from central.keys import Sealer
 from central.schemas import CameraPublic, GatewayPublic, SensorPublic
 from central.sensor_kinds import sensor_for_gateway
-from edge.config.loader import parse_camera
-from edge.errors import ConfigError
-from gridwatch.contracts import sealing
-from gridwatch.contracts.messages import GatewayConfig
+from kernel.camera_config.loader import parse_camera
+from kernel.contracts import sealing
+from kernel.contracts.messages import GatewayConfig
+from kernel.errors import ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +73,7 @@ def gateway_config_of(
     session: Session, gateway: Gateway, sealer: Sealer, now: datetime, key: bytes | None, for_person: bool
 ) -> GatewayConfig:
     """What ``gateway`` runs: its live cameras and the sensors it can read. A stream URL with credentials is
-    sealed with the gateway's ``key`` (gridwatch/contracts/sealing.py), or redacted when ``for_person`` (or
+    sealed with the gateway's ``key`` (kernel/contracts/sealing.py), or redacted when ``for_person`` (or
     without a key): nobody but the gateway receives it in clear, from the API or the broker's retained copy."""
     cameras = session.scalars(
         select(Camera)

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr
 
 from central.area_geometry import check_area_geometry
 from central.states import AreaLevel, Role
-from gridwatch.contracts.messages import Identifier
+from kernel.contracts.messages import Identifier
 
 
 class _In(BaseModel):
@@ -168,7 +168,7 @@ class CameraPublic(_Out):
 
 
 VENDOR_DESCRIPTION = (
-    "the edge payload profile of this kind (edge.sensors.profiles): smoke_detector: gridwatch or acme; "
+    "the edge payload profile of this kind (kernel.sensors.profiles): smoke_detector: gridwatch or acme; "
     "manhole_cover: gridwatch or covertech. Left out: gridwatch for those kinds; other kinds have no edge "
     "profile, are not sent to the gateway and take no vendor"
 )

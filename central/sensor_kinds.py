@@ -1,7 +1,7 @@
 """Hub sensor kinds against the edge's profile table: which (kind, vendor) pairs a gateway can read.
 
 The hub's ``kind`` is free text (devices of other systems can be registered too); a kind the edge has a
-profile for gets a vendor (checked against ``edge.sensors.profiles.PROFILES``) and is sent to its gateway in
+profile for gets a vendor (checked against ``kernel.sensors.profiles.PROFILES``) and is sent to its gateway in
 ``GatewayConfig.sensors``, in the shape ``edge.sensors.registry.registry_from_data`` reads.
 """
 
@@ -11,8 +11,8 @@ from typing import Any
 
 from central.db.models import Sensor
 from central.errors import Invalid
-from edge.sensors.profiles import PROFILES
-from edge.sensors.readings import DeviceKind
+from kernel.sensors.profiles import PROFILES
+from kernel.sensors.readings import DeviceKind
 
 # The installer console's first kind names, registered before the hub used the edge's names.
 LEGACY_KINDS = {"smoke": DeviceKind.SMOKE_DETECTOR, "manhole": DeviceKind.MANHOLE_COVER}

@@ -8,8 +8,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 
 from central.states import Priority
-from gridwatch.contracts.messages import AlertType, Severity
-from gridwatch.settings import MqttSettings
+from kernel.contracts.messages import AlertType, Severity
+from kernel.settings import MqttSettings
 
 
 class PriorityRule(BaseModel):

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Protocol
 
 from central.errors import IngestRejected
-from gridwatch.contracts.messages import AlertEvent, SourceKind
+from kernel.contracts.messages import AlertEvent, SourceKind
 
 SEEN_RESOLUTION = timedelta(seconds=10)
 

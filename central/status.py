@@ -8,7 +8,7 @@ from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Camera, Gateway, Sensor
 from central.ingest import Ingestor
-from gridwatch.contracts.messages import (
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Availability,

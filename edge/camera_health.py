@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 from datetime import UTC, datetime
 
-from gridwatch.contracts.messages import (
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Availability,

@@ -11,11 +11,11 @@ from pathlib import Path
 
 from edge.camera_health import OfflineWatch
 from edge.capture import STOPPED, CaptureReader, SourceSpec
-from edge.config import CameraConfig
 from edge.pipeline import AlertSink, CameraPipeline
 from edge.scheduler import InferenceScheduler
 from edge.threads import ThreadHealth
-from gridwatch.contracts.messages import Availability
+from kernel.camera_config import CameraConfig
+from kernel.contracts.messages import Availability
 
 log = logging.getLogger(__name__)
 

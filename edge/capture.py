@@ -54,7 +54,7 @@ from edge.errors import SourceError
 from edge.source_open import SourceSection, SourceSpec, open_capture, preflight, redact_url
 from edge.stall_backlog import StallBacklog
 from edge.types import Frame
-from gridwatch.contracts.messages import Availability
+from kernel.contracts.messages import Availability
 
 __all__ = ["CaptureReader", "LatestFrame", "SourceSection", "SourceSpec", "backoff_s", "check_image", "redact_url"]
 

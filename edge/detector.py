@@ -13,9 +13,10 @@ import numpy.typing as npt
 import onnxruntime as ort
 
 from edge.decode import DecodeParams, decode_anchors, decode_end_to_end
-from edge.errors import EdgeError, ModelError
+from edge.errors import EdgeError
 from edge.letterbox import Letterbox, fit, letterbox_image, to_blob, to_frame_xyxy
 from edge.types import Detections, StageTimes
+from models.errors import ModelError
 from models.spec import ModelSpec, OutputLayout, open_session, spec_from_session
 
 log = logging.getLogger(__name__)

@@ -1,16 +1,11 @@
-"""Exception root of the edge package; each failure names the camera, file or message it concerns."""
+"""Exception root of the edge package; each failure names the camera, file or message it concerns.
+
+Configuration errors are the kernel's ``ConfigError`` (the camera-config schema lives there) and model errors
+the models package's ``ModelError``: one class per concept, whoever raises it."""
 
 
 class EdgeError(Exception):
     """Root of every error raised by the edge worker."""
-
-
-class ConfigError(EdgeError):
-    """A camera, gateway or sensor configuration file is invalid (message names the file and field)."""
-
-
-class ModelError(EdgeError):
-    """A model file is missing, unreadable, or not a detector layout we support."""
 
 
 class SourceError(EdgeError):

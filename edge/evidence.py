@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
-from edge.config import CameraConfig, EvidenceConfig
 from edge.errors import EdgeError
 from edge.rules.events import EventObject, RuleEvent
 from edge.types import Frame
-from gridwatch.contracts.messages import (
+from kernel.camera_config import CameraConfig, EvidenceConfig
+from kernel.contracts.messages import (
     AlertEvent,
     CameraEventDetail,
     Detection,

@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 from pydantic import SecretStr
 
-from edge.config import CameraConfig, parse_camera
-from edge.errors import ConfigError
-from edge.sensors.registry import Registry, registry_from_data
+from edge.sensors.registry import SensorRegistry, registry_from_data
 from edge.threads import SupervisedThread, ThreadHealth
-from gridwatch.contracts import sealing
-from gridwatch.contracts.messages import GatewayConfig, decode
-from gridwatch.errors import ContractError
-from gridwatch.mqtt import Message
+from kernel.camera_config import CameraConfig, parse_camera
+from kernel.contracts import sealing
+from kernel.contracts.messages import GatewayConfig, decode
+from kernel.errors import ConfigError, ContractError
+from kernel.mqtt import Message
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +30,7 @@ class HubConfig:
 
     revision: int
     cameras: tuple[CameraConfig, ...]
-    sensors: Registry | None  # None: the sensor list was refused
+    sensors: SensorRegistry | None  # None: the sensor list was refused
     errors: tuple[str, ...]
 
 
@@ -69,7 +68,7 @@ def read_hub_config(config: GatewayConfig, gateway_id: str, password: SecretStr 
             errors.append(f"{origin}, camera {name}: assigned to gateway {camera.gateway_id!r}, not this one")
             continue
         cameras.append(camera)
-    sensors: Registry | None = None
+    sensors: SensorRegistry | None = None
     try:
         sensors = registry_from_data(config.sensors, source=f"{origin}, sensors", gateway_id=gateway_id)
     except ConfigError as exc:

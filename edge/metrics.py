@@ -17,7 +17,7 @@ from prometheus_client.exposition import generate_latest
 
 from edge.publisher import PublisherStats
 from edge.threads import ThreadState
-from gridwatch.contracts.messages import Availability, CameraStats
+from kernel.contracts.messages import Availability, CameraStats
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,6 @@ from typing import Protocol
 
 import numpy as np
 
-from edge.config import CameraConfig
 from edge.evidence import build_alert
 from edge.motion import MotionGate
 from edge.rules.engine import RuleEngine
@@ -28,7 +27,8 @@ from edge.scheduler import DetectResult, InferenceScheduler
 from edge.stats import CameraStatsCollector
 from edge.tracker import Tracker
 from edge.types import Detections, Frame
-from gridwatch.contracts.messages import AlertEvent
+from kernel.camera_config import CameraConfig
+from kernel.contracts.messages import AlertEvent
 
 log = logging.getLogger(__name__)
 

@@ -39,9 +39,9 @@ from edge.outbox import (
     OutgoingMessage,
     PutOutcome,
 )
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, Phase, Severity, encode
-from gridwatch.mqtt import Delivery, MqttClient
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, Phase, Severity, encode
+from kernel.mqtt import Delivery, MqttClient
 
 log = logging.getLogger(__name__)
 

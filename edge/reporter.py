@@ -10,13 +10,13 @@ import time
 
 from edge.camera_health import OfflineWatch
 from edge.cameras import CameraSupervisor
-from edge.gateway_config import GatewaySettings
 from edge.metrics import CameraFigures, EdgeFigures, EdgeMetrics
 from edge.publisher import AlertPublisher
+from edge.settings import GatewaySettings
 from edge.threads import SupervisedThread, ThreadHealth
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, Availability, CameraStatus, GatewayStatus, encode, utc_now
-from gridwatch.mqtt import MqttClient
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, Availability, CameraStatus, GatewayStatus, encode, utc_now
+from kernel.mqtt import MqttClient
 
 log = logging.getLogger(__name__)
 

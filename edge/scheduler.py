@@ -29,11 +29,11 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from edge.config import CameraConfig
-from edge.errors import ModelError
-from edge.gateway_config import GatewaySettings, inference_plan
+from edge.settings import GatewaySettings, inference_plan
 from edge.threads import SupervisedThread, ThreadHealth
 from edge.types import Detections, Frame, StageTimes
+from kernel.camera_config import CameraConfig
+from models.errors import ModelError
 
 log = logging.getLogger(__name__)
 

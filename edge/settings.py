@@ -8,9 +8,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edge.errors import ConfigError
-from gridwatch.contracts.messages import Identifier
-from gridwatch.settings import MqttSettings
+from kernel.contracts.messages import Identifier
+from kernel.errors import ConfigError
+from kernel.settings import MqttSettings
 
 
 class _Section(BaseModel):

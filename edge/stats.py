@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 
 import numpy as np
 
-from gridwatch.contracts.messages import CameraStats, Percentiles, utc_now
+from kernel.contracts.messages import CameraStats, Percentiles, utc_now
 
 STAGES = (
     "decode", "motion", "motion_rules", "preprocess", "inference", "postprocess", "track", "zones", "rules",

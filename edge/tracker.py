@@ -11,8 +11,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 import supervision as sv
 
-from edge.config import TrackConfig
 from edge.types import Detections
+from kernel.camera_config import TrackConfig
 
 log = logging.getLogger(__name__)
 

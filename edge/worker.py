@@ -16,9 +16,6 @@ import threading
 from collections.abc import Sequence
 
 from edge.cameras import CameraRuntime, CameraSupervisor
-from edge.config import CameraConfig, load_camera_dir
-from edge.errors import ConfigError
-from edge.gateway_config import GatewaySettings
 from edge.hub_config import HubConfigFollower, camera_changes, read_hub_config
 from edge.metrics import EdgeMetrics
 from edge.outbox import Outbox, OutboxConfig
@@ -26,12 +23,14 @@ from edge.publisher import AlertPublisher
 from edge.reporter import StatusReporter, gateway_status
 from edge.scheduler import InferenceScheduler, shared_inference
 from edge.sensors.reader import SensorReader
-from edge.sensors.registry import Registry, load_registry
+from edge.sensors.registry import SensorRegistry, load_registry
+from edge.settings import GatewaySettings
 from edge.threads import ThreadHealth
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import Availability, GatewayConfig, encode
-from gridwatch.errors import GridwatchError
-from gridwatch.mqtt import MqttClient, Will
+from kernel.camera_config import CameraConfig, load_camera_dir
+from kernel.contracts import topics
+from kernel.contracts.messages import Availability, GatewayConfig, encode
+from kernel.errors import ConfigError, KernelError
+from kernel.mqtt import MqttClient, Will
 
 log = logging.getLogger(__name__)
 
@@ -112,13 +111,13 @@ class EdgeWorker:
                  "detector" if scheduler else "motion-only")
         return self
 
-    def _start_sensors(self, registry: Registry) -> None:
+    def _start_sensors(self, registry: SensorRegistry) -> None:
         if self.publisher is None:
             return
         reader = SensorReader(self.settings.broker, self.gateway_id, registry, self.publisher)
         try:
             reader.start()
-        except GridwatchError as exc:  # broker not up yet: cameras keep running, sensors say why
+        except KernelError as exc:  # broker not up yet: cameras keep running, sensors say why
             log.error("sensor reader not started: %s", exc)
             return
         self._sensors = reader

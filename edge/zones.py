@@ -7,10 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from edge.config import Anchor, CameraConfig, LineDirection
-from edge.config.geometry import NormPoint
-from edge.errors import ConfigError
 from edge.types import Detections
+from kernel.camera_config import Anchor, CameraConfig, LineDirection
+from kernel.camera_config.geometry import NormPoint
+from kernel.errors import ConfigError
 
 FloatArray = npt.NDArray[np.float32]
 BoolArray = npt.NDArray[np.bool_]

@@ -17,8 +17,8 @@ import httpx
 from pydantic import BaseModel, ConfigDict, Field
 
 from broker.launcher import BrokerKind, BrokerSettings, RunningBroker, start_broker
-from gridwatch.errors import GridwatchError
-from gridwatch.settings import DEV_PASSWORD, DEV_USERNAME
+from kernel.errors import KernelError
+from kernel.settings import DEV_PASSWORD, DEV_USERNAME
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class DemoStack:
         env = self._env()
         done = subprocess.run(registry_command(s), env=env, capture_output=True, text=True, check=False)
         if done.returncode != 0:
-            raise GridwatchError(f"could not write the sensor registry: {done.stderr.strip()[-300:]}")
+            raise KernelError(f"could not write the sensor registry: {done.stderr.strip()[-300:]}")
         for name, argv in child_commands(s):
             child = Child(name, argv, env)
             child.start()
@@ -179,14 +179,14 @@ class DemoStack:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if not self.children[-1].alive():
-                raise GridwatchError("the hub exited during start-up (its output is above)")
+                raise KernelError("the hub exited during start-up (its output is above)")
             try:
                 if httpx.get(url, timeout=1.0).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
             time.sleep(0.3)
-        raise GridwatchError(f"the hub did not answer {url} within {timeout_s:.0f} s")
+        raise KernelError(f"the hub did not answer {url} within {timeout_s:.0f} s")
 
     def urls(self) -> list[tuple[str, str]]:
         s = self.settings

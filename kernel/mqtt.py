@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from gridwatch.errors import TransportError
-from gridwatch.settings import MqttSettings
+from kernel.errors import TransportError
+from kernel.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from edge.errors import ModelError
+from models.errors import ModelError
 from models.manifest import write_manifest
 from models.spec import ModelSpec, read_spec
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from edge.errors import ModelError
+from models.errors import ModelError
 from models.spec import ModelSpec
 
 MANIFEST_SCHEMA = 1

@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 
-from edge.errors import ModelError
+from models.errors import ModelError
 
 MODELS_DIR_ENV = "GRIDWATCH_MODELS_DIR"
 DEFAULT_STORE = Path("models/store")

@@ -12,7 +12,7 @@ from typing import Any
 
 import onnxruntime as ort
 
-from edge.errors import ModelError
+from models.errors import ModelError
 
 _FAMILY_RE = re.compile(r"\bYOLO\s*(v?\d+)", re.IGNORECASE)
 _EXPECTED = (

@@ -48,6 +48,6 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         echo "bootstrap: pip install failed (full log: $VENV/bootstrap.log)" >&2
         exit 1
     fi
-    "$VENV/bin/python" -c "import gridwatch, edge, central, broker, models" 
+    "$VENV/bin/python" -c "import kernel, gridwatch, edge, central, broker, models" 
     touch "$stamp"
 fi

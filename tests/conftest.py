@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from broker.launcher import BrokerKind, BrokerSettings, RunningBroker, mosquitto_binary, start_broker
-from gridwatch.settings import MqttSettings
+from kernel.settings import MqttSettings
 from tests.waiting import wait_until  # noqa: F401 - tests/waiting.py is the one helper; this path still works
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]

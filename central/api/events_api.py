@@ -14,7 +14,7 @@ from central.dead_letters import DeadLetterPublic
 from central.errors import Forbidden
 from central.states import Role
 from central.views import AlertPublic
-from gridwatch.contracts.messages import AlertEvent
+from kernel.contracts.messages import AlertEvent
 
 router = APIRouter(prefix="/api/v1", tags=["events"])
 

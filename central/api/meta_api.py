@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from central.cases import ACTION_ROLES, FIELD
 from central.states import TERMINAL, TRANSITIONS, CaseAction, CaseState, Priority, Role
-from edge.config.rules import RuleConfig
-from edge.sensors.readings import DeviceKind
-from gridwatch.contracts.messages import AlertType, Availability, Severity, SourceKind
+from kernel.camera_config.rules import RuleConfig
+from kernel.contracts.messages import AlertType, Availability, Severity, SourceKind
+from kernel.sensors.readings import DeviceKind
 
 router = APIRouter(prefix="/api/v1", tags=["meta"])
 
@@ -40,7 +40,7 @@ HUB_ONLY_SENSOR_KINDS: tuple[str, ...] = ("water_level", "gas")
 
 
 class RuleKind(BaseModel):
-    """One camera rule kind as the rule builder needs it (edge/config/rules.py is the source)."""
+    """One camera rule kind as the rule builder needs it (kernel/camera_config/rules.py is the source)."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -29,7 +29,7 @@ from central.schemas import (
     UserUpdate,
 )
 from central.states import Role
-from gridwatch.contracts.messages import GatewayConfig
+from kernel.contracts.messages import GatewayConfig
 
 router = APIRouter(prefix="/api/v1", tags=["registry"])
 _NF = {404: {"description": "not registered"}, 409: {"description": "already registered or retired"}}

@@ -105,7 +105,7 @@ class Gateway(Base):
     # The revision the gateway says it runs (gateways that follow the hub report it in their status).
     applied_config_revision: Mapped[int | None] = mapped_column(Integer)
     # The key its configuration secrets are sealed with (derived from its password at registration; itself
-    # sealed with the hub's key): gridwatch/contracts/sealing.py.
+    # sealed with the hub's key): kernel/contracts/sealing.py.
     config_key_encrypted: Mapped[str | None] = mapped_column(String(256))
 
 
@@ -130,7 +130,7 @@ class Sensor(Base):
     gateway_id: Mapped[str] = mapped_column(ForeignKey("gateways.gateway_id"), index=True)
     area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id"))
     kind: Mapped[str] = mapped_column(String(64), default="unknown")
-    # The edge's payload profile (edge.sensors.profiles); NULL for kinds no edge profile reads.
+    # The edge's payload profile (kernel.sensors.profiles); NULL for kinds no edge profile reads.
     vendor: Mapped[str | None] = mapped_column(String(64))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 
-from edge.config import CameraConfig, LineCrossingRule, MotionRule
-from edge.config.rules import RuleBase
 from edge.rules.episodes import Episode, EventTarget
 from edge.rules.events import Observation, RuleEvent
 from edge.rules.filters import COCO_CLASS_NAMES, ObjectFilter, class_name
@@ -15,6 +13,8 @@ from edge.rules.schedule import is_armed
 from edge.tracker import TrackState
 from edge.types import Detections
 from edge.zones import SceneGeometry
+from kernel.camera_config import CameraConfig, LineCrossingRule, MotionRule
+from kernel.camera_config.rules import RuleBase
 
 log = logging.getLogger(__name__)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from edge.config.rules import RuleBase
 from edge.rules.events import Observation, RuleEvent
-from gridwatch.contracts.messages import Phase, new_event_id
+from kernel.camera_config.rules import RuleBase
+from kernel.contracts.messages import Phase, new_event_id
 
 log = logging.getLogger(__name__)
 

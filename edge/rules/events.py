@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridwatch.contracts.messages import AlertType, Phase, Severity
+from kernel.contracts.messages import AlertType, Phase, Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from collections import deque
 import numpy as np
 import numpy.typing as npt
 
-from edge.config import CameraConfig, ClassFilter
 from edge.types import Detections
 from edge.zones import SceneGeometry
+from kernel.camera_config import CameraConfig, ClassFilter
 
 COCO_CLASS_NAMES: tuple[str, ...] = (
     "person", "bicycle", "car", "motorcycle", "airplane", "bus", "train", "truck", "boat", "traffic light",

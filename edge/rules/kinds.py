@@ -10,7 +10,11 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from edge.config import (
+from edge.rules.events import EventObject, Observation
+from edge.tracker import TrackState
+from edge.types import Detections
+from edge.zones import SceneGeometry, anchor_points
+from kernel.camera_config import (
     CrowdingRule,
     IllegalParkingRule,
     IntrusionRule,
@@ -19,11 +23,7 @@ from edge.config import (
     PresenceRule,
     RuleConfig,
 )
-from edge.config.geometry import LineDirection
-from edge.rules.events import EventObject, Observation
-from edge.tracker import TrackState
-from edge.types import Detections
-from edge.zones import SceneGeometry, anchor_points
+from kernel.camera_config.geometry import LineDirection
 
 BoolArray = npt.NDArray[np.bool_]
 

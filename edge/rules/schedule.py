@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from edge.config import ScheduleConfig
-from edge.config.rules import TimeWindow, Weekday
+from kernel.camera_config import ScheduleConfig
+from kernel.camera_config.rules import TimeWindow, Weekday
 
 _WEEKDAYS = tuple(Weekday)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from edge.sensors.readings import SensorReading
-from edge.sensors.rules import AlarmRule
-from gridwatch.contracts.messages import Phase, new_event_id
+from kernel.contracts.messages import Phase, new_event_id
+from kernel.sensors.alarm_rules import AlarmRule
+from kernel.sensors.readings import SensorReading
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +30,7 @@ class _AlarmState:
     last_emit_ts: float = 0.0
 
 
-class RuleEngine:
+class AlarmEngine:
     """Holds the state of every (device, alarm) pair and turns readings into episode transitions."""
 
     def __init__(self) -> None:

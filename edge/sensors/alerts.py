@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from edge.sensors.alarm_engine import AlarmTransition
 from edge.sensors.availability import AvailabilityChange
-from edge.sensors.engine import AlarmTransition
 from edge.sensors.registry import RegisteredDevice
-from gridwatch.contracts.messages import (
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Availability,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import Availability, GatewayStatus, encode, utc_now
-from gridwatch.mqtt import Will
+from kernel.contracts import topics
+from kernel.contracts.messages import Availability, GatewayStatus, encode, utc_now
+from kernel.mqtt import Will
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,9 +10,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from edge.errors import EdgeError
-from edge.sensors.profiles import ConversionError, DeviceProfile, PayloadFormat, as_float
-from edge.sensors.readings import SensorReading
-from gridwatch.contracts.messages import SensorTelemetry
+from kernel.contracts.messages import SensorTelemetry
+from kernel.sensors.profiles import ConversionError, DeviceProfile, PayloadFormat, as_float
+from kernel.sensors.readings import SensorReading
 
 MAX_FUTURE_S = 86_400.0
 """A device clock more than a day ahead of the gateway's is a broken clock, not a reading."""

@@ -11,14 +11,14 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from edge.sensors.alarm_engine import AlarmEngine
 from edge.sensors.alerts import alarm_alert, offline_alert
 from edge.sensors.availability import AvailabilityChange, HeartbeatMonitor
-from edge.sensors.engine import RuleEngine
 from edge.sensors.parsing import RejectedMessage, RejectReason, parse_payload
-from edge.sensors.registry import RegisteredDevice, Registry
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, Availability, SensorStatus
-from gridwatch.errors import ContractError
+from edge.sensors.registry import RegisteredDevice, SensorRegistry
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, Availability, SensorStatus
+from kernel.errors import ContractError
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,7 @@ class SensorProcessor:
     def __init__(
         self,
         gateway_id: str,
-        registry: Registry,
+        registry: SensorRegistry,
         *,
         max_payload_bytes: int = DEFAULT_MAX_PAYLOAD_BYTES,
         clock: Callable[[], float] = time.time,
@@ -61,7 +61,7 @@ class SensorProcessor:
         self._registry = registry
         self._max_payload_bytes = max_payload_bytes
         self._clock = clock
-        self._engine = RuleEngine()
+        self._engine = AlarmEngine()
         self._monitor = HeartbeatMonitor(
             {d: r.heartbeat_expiry_s for d, r in registry.devices().items()}, clock()
         )
@@ -98,7 +98,7 @@ class SensorProcessor:
         self._alerts += len(alerts)
         return alerts
 
-    def use_registry(self, registry: Registry, now: float | None = None) -> None:
+    def use_registry(self, registry: SensorRegistry, now: float | None = None) -> None:
         """Switch to a new registry (e.g. a new ``GatewayConfig`` revision from the hub) without a restart;
         alarm state of devices that stay registered is kept."""
         now = self._clock() if now is None else now

@@ -24,11 +24,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from edge.errors import EdgeError
 from edge.publisher import AlertPublisher
 from edge.sensors.processor import DEFAULT_MAX_PAYLOAD_BYTES, ProcessorStats, SensorProcessor
-from edge.sensors.registry import Registry
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent
-from gridwatch.mqtt import Message, MqttClient, Will
-from gridwatch.settings import MqttSettings
+from edge.sensors.registry import SensorRegistry
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent
+from kernel.mqtt import Message, MqttClient, Will
+from kernel.settings import MqttSettings
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ _STOP = object()
 
 @dataclass(frozen=True, slots=True)
 class _RegistryUpdate:
-    registry: Registry
+    registry: SensorRegistry
 
 
 class ReaderConfig(BaseModel):
@@ -105,7 +105,7 @@ class SensorReader:
         self,
         settings: MqttSettings,
         gateway_id: str,
-        registry: Registry,
+        registry: SensorRegistry,
         publisher: AlertPublisher,
         config: ReaderConfig | None = None,
         *,
@@ -152,7 +152,7 @@ class SensorReader:
             raise
         return self
 
-    def use_registry(self, registry: Registry) -> None:
+    def use_registry(self, registry: SensorRegistry) -> None:
         """Apply a new registry (the hub's registration seam); takes effect from the next message."""
         self._queue.put(_RegistryUpdate(registry))
 

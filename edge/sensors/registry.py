@@ -13,11 +13,11 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from edge.errors import ConfigError
-from edge.sensors.profiles import PROFILES, DeviceProfile
-from edge.sensors.readings import DeviceKind
-from edge.sensors.rules import AlarmRule, RuleOverride
-from gridwatch.contracts.messages import Identifier
+from kernel.contracts.messages import Identifier
+from kernel.errors import ConfigError
+from kernel.sensors.alarm_rules import AlarmRule, RuleOverride
+from kernel.sensors.profiles import PROFILES, DeviceProfile
+from kernel.sensors.readings import DeviceKind
 
 
 class SensorRegistration(BaseModel):
@@ -84,7 +84,7 @@ class RegisteredDevice:
     heartbeat_expiry_s: float
 
 
-class Registry:
+class SensorRegistry:
     """Lookup of registered devices by id."""
 
     def __init__(self, devices: Iterable[SensorRegistration]) -> None:
@@ -114,7 +114,7 @@ def _compile(registration: SensorRegistration) -> RegisteredDevice:
 
 def registry_from_data(
     data: Mapping[str, Any] | Iterable[Mapping[str, Any]], *, source: str, gateway_id: str | None = None
-) -> Registry:
+) -> SensorRegistry:
     """Validate registrations (a registry-file mapping or a bare list, e.g. ``GatewayConfig.sensors``).
 
     Raises ConfigError naming ``source`` and the first offending field.
@@ -128,10 +128,10 @@ def registry_from_data(
         raise ConfigError(f"{source}: {where}: {first['msg']} ({exc.error_count()} error(s))") from exc
     if gateway_id is not None and parsed.gateway_id not in (None, gateway_id):
         raise ConfigError(f"{source}: gateway_id: file is for {parsed.gateway_id!r}, expected {gateway_id!r}")
-    return Registry(parsed.sensors)
+    return SensorRegistry(parsed.sensors)
 
 
-def load_registry(path: Path, *, gateway_id: str | None = None) -> Registry:
+def load_registry(path: Path, *, gateway_id: str | None = None) -> SensorRegistry:
     """Read a sensor registry YAML file (see configs/sensors/example.yaml)."""
     try:
         document = yaml.safe_load(path.read_text())

@@ -18,9 +18,9 @@ from typing import Any
 
 import yaml
 
-from edge.sensors.readings import DeviceKind, SmokeState
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import Availability, SensorStatus, encode, format_ts
+from kernel.contracts import topics
+from kernel.contracts.messages import Availability, SensorStatus, encode, format_ts
+from kernel.sensors.readings import DeviceKind, SmokeState
 
 Publish = Callable[[str, bytes], object]
 

@@ -11,7 +11,7 @@ import typer
 from pydantic import SecretStr
 
 from gridwatch.cli.common import one_line_errors, setup_logging
-from gridwatch.settings import DEV_PASSWORD, DEV_USERNAME
+from kernel.settings import DEV_PASSWORD, DEV_USERNAME
 
 
 def broker(

@@ -10,10 +10,10 @@ from typing import Annotated
 import typer
 import yaml
 
-from edge.config import CameraConfig, LineCrossingRule, load_camera_file
-from edge.config.loader import camera_files
-from edge.errors import ConfigError
 from gridwatch.cli.common import fail, one_line_errors
+from kernel.camera_config import CameraConfig, LineCrossingRule, load_camera_file
+from kernel.camera_config.loader import camera_files
+from kernel.errors import ConfigError
 
 DEFAULT_DIR = Path("configs/cameras")
 _URL_PASSWORD = re.compile(r"(?P<head>[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@/\s]*@", re.IGNORECASE)

@@ -12,9 +12,10 @@ import typer
 
 from broker.errors import BrokerError
 from edge.errors import EdgeError
-from gridwatch.errors import GridwatchError
+from kernel.errors import KernelError
+from models.errors import ModelError
 
-KNOWN_ERRORS: tuple[type[BaseException], ...] = (GridwatchError, EdgeError, BrokerError)
+KNOWN_ERRORS: tuple[type[BaseException], ...] = (KernelError, EdgeError, BrokerError, ModelError)
 
 
 def setup_logging(verbose: bool) -> None:

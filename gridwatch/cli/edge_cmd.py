@@ -72,10 +72,10 @@ def run(
     username, password), data_dir, sensors_registry, follow_hub, metrics_port, stats_interval_s,
     inference (threads, max_batch).
     """
-    from edge.errors import ConfigError
-    from edge.gateway_config import build_settings, load_gateway_file
+    from edge.settings import build_settings, load_gateway_file
     from edge.worker import EdgeWorker
-    from gridwatch.settings import MqttSettings
+    from kernel.errors import ConfigError
+    from kernel.settings import MqttSettings
 
     setup_logging(verbose)
     with one_line_errors():

@@ -71,8 +71,8 @@ def simulate(
       gridwatch sensors simulate --devices 20 --duration-s 0 --write-registry configs/sensors/mine.yaml
     """
     from edge.sensors.simulator import Scenario, SensorSimulator
-    from gridwatch.mqtt import MqttClient
-    from gridwatch.settings import MqttSettings
+    from kernel.mqtt import MqttClient
+    from kernel.settings import MqttSettings
 
     setup_logging(verbose)
     with one_line_errors():
@@ -145,10 +145,10 @@ def run(
     from edge.sensors.availability import gateway_status_message, gateway_will
     from edge.sensors.reader import ReaderConfig, SensorReader
     from edge.sensors.registry import load_registry
-    from gridwatch.contracts import topics
-    from gridwatch.contracts.messages import Availability
-    from gridwatch.mqtt import MqttClient
-    from gridwatch.settings import MqttSettings
+    from kernel.contracts import topics
+    from kernel.contracts.messages import Availability
+    from kernel.mqtt import MqttClient
+    from kernel.settings import MqttSettings
 
     setup_logging(verbose)
     with one_line_errors():

@@ -1,9 +1,9 @@
 """Camera configuration: YAML files in configs/cameras/ validated into frozen pydantic models."""
 
-from edge.config.camera import CameraConfig
-from edge.config.geometry import Anchor, LineConfig, LineDirection, MaskConfig, ZoneConfig
-from edge.config.loader import load_camera_dir, load_camera_file, parse_camera
-from edge.config.rules import (
+from kernel.camera_config.camera import CameraConfig
+from kernel.camera_config.geometry import Anchor, LineConfig, LineDirection, MaskConfig, ZoneConfig
+from kernel.camera_config.loader import load_camera_dir, load_camera_file, parse_camera
+from kernel.camera_config.rules import (
     ClassFilter,
     CrowdingRule,
     IllegalParkingRule,
@@ -15,7 +15,7 @@ from edge.config.rules import (
     RuleConfig,
     ScheduleConfig,
 )
-from edge.config.sections import (
+from kernel.camera_config.sections import (
     DetectConfig,
     EvidenceConfig,
     HealthConfig,

@@ -7,9 +7,9 @@ from collections.abc import Iterable
 
 from pydantic import Field, model_validator
 
-from edge.config.geometry import LineConfig, MaskConfig, ZoneConfig
-from edge.config.rules import ClassFilter, LineCrossingRule, RuleConfig
-from edge.config.sections import (
+from kernel.camera_config.geometry import LineConfig, MaskConfig, ZoneConfig
+from kernel.camera_config.rules import ClassFilter, LineCrossingRule, RuleConfig
+from kernel.camera_config.sections import (
     DetectConfig,
     EvidenceConfig,
     HealthConfig,
@@ -19,7 +19,7 @@ from edge.config.sections import (
     SourceConfig,
     TrackConfig,
 )
-from gridwatch.contracts.messages import Identifier
+from kernel.contracts.messages import Identifier
 
 
 def _duplicates(section: str, ids: Iterable[str]) -> list[str]:

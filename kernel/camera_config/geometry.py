@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
-from gridwatch.contracts.messages import Identifier
+from kernel.contracts.messages import Identifier
 
 NormCoord = Annotated[float, Field(ge=0.0, le=1.0)]
 NormPoint = tuple[NormCoord, NormCoord]

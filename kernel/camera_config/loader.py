@@ -9,9 +9,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from edge.config.camera import CameraConfig
-from edge.config.rules import RULE_KINDS
-from edge.errors import ConfigError
+from kernel.camera_config.camera import CameraConfig
+from kernel.camera_config.rules import RULE_KINDS
+from kernel.errors import ConfigError
 
 log = logging.getLogger(__name__)
 

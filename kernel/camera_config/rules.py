@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
-from edge.config.geometry import LineDirection
-from gridwatch.contracts.messages import AlertType, Identifier, Severity
+from kernel.camera_config.geometry import LineDirection
+from kernel.contracts.messages import AlertType, Identifier, Severity
 
 VEHICLE_CLASSES = ("car", "motorcycle", "bus", "truck", "bicycle")
 

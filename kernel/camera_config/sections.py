@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from edge.config.geometry import NormPolygon
+from kernel.camera_config.geometry import NormPolygon
 
 
 class Section(BaseModel):

@@ -27,7 +27,7 @@ from pydantic import (
     model_validator,
 )
 
-from gridwatch.errors import ContractError
+from kernel.errors import ContractError
 
 M = TypeVar("M", bound=BaseModel)
 

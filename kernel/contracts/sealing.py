@@ -16,7 +16,7 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from gridwatch.errors import ContractError
+from kernel.errors import ContractError
 
 SEALED_PREFIX = "gridwatch-sealed:v1:"
 REDACTED = "***"

@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from gridwatch.errors import ContractError
+from kernel.errors import ContractError
 
 ROOT = "gridwatch"
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")

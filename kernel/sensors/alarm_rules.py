@@ -6,8 +6,8 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from edge.sensors.readings import MEASURED_FIELDS
-from gridwatch.contracts.messages import AlertType, Identifier, Severity
+from kernel.contracts.messages import AlertType, Identifier, Severity
+from kernel.sensors.readings import MEASURED_FIELDS
 
 Value = bool | float | str
 

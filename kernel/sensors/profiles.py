@@ -12,9 +12,9 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
-from edge.sensors.readings import DeviceKind, SmokeState
-from edge.sensors.rules import AlarmRule, Op
-from gridwatch.contracts.messages import AlertType, Severity
+from kernel.contracts.messages import AlertType, Severity
+from kernel.sensors.alarm_rules import AlarmRule, Op
+from kernel.sensors.readings import DeviceKind, SmokeState
 
 Raw = object
 Converted = bool | float | int | str

@@ -11,7 +11,7 @@ from broker.acl import render_acl
 from broker.errors import BrokerError
 from broker.production import acl_template
 from central.broker_auth import hub_broker_account, write_broker_auth
-from gridwatch.settings import MqttSettings
+from kernel.settings import MqttSettings
 
 PINNED = """\
 # gridwatch broker ACL (Mosquitto acl_file), generated from the topic tree (broker/acl.py). Do not edit by hand:

@@ -18,11 +18,11 @@ from central.db.models import Alert
 from central.hub import Hub
 from central.schemas import GatewayCreate
 from gridwatch.cli.hub_cmd import ingest_settings
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import encode
-from gridwatch.errors import TransportError
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import encode
+from kernel.errors import TransportError
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.broker.prodkit import ProductionBroker, start_production_broker, tls_material
 from tests.central.hubkit import event, make_settings
 from tests.conftest import wait_until

@@ -13,10 +13,10 @@ from broker.errors import BrokerError
 from broker.launcher import mosquitto_binary
 from broker.passwords import password_line, write_password_file
 from broker.production import acl_template
-from gridwatch.contracts import topics
-from gridwatch.errors import TransportError
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.errors import TransportError
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.broker.prodkit import start_production_broker
 
 pytestmark = pytest.mark.integration

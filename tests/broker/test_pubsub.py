@@ -10,11 +10,11 @@ from pydantic import SecretStr
 
 from broker.errors import BrokerError
 from broker.launcher import BrokerKind, BrokerSettings, RunningBroker, start_broker
-from gridwatch.contracts import messages as m
-from gridwatch.contracts import topics
-from gridwatch.errors import TransportError
-from gridwatch.mqtt import Message, MqttClient, Will
-from gridwatch.settings import MqttSettings
+from kernel.contracts import messages as m
+from kernel.contracts import topics
+from kernel.errors import TransportError
+from kernel.mqtt import Message, MqttClient, Will
+from kernel.settings import MqttSettings
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 
 from central.clock import ManualClock
 from central.settings import HubSettings
-from gridwatch.contracts.messages import (
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     CameraEventDetail,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import jwt
 import pytest
 
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import PASSWORD, event
 
 SECRET = "test-secret-" + "x" * 40

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select, text
 
 from central.db.models import Case, CaseEvent
-from gridwatch.contracts.messages import Severity
+from kernel.contracts.messages import Severity
 from tests.central.hubkit import event
 from tests.conftest import wait_until
 

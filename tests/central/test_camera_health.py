@@ -9,13 +9,11 @@ import pytest
 from prometheus_client import CollectorRegistry
 from sqlalchemy import func, select
 
-from central.camera_health import CameraStatsCollector
+from central.camera_health import CameraStatsStore
 from central.db.models import CameraStatsRow
-from edge.errors import ConfigError
-from edge.sensors.readings import DeviceKind
 from edge.sensors.registry import registry_from_data
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     Availability,
     CameraStats,
     CameraStatus,
@@ -24,8 +22,10 @@ from gridwatch.contracts.messages import (
     encode,
     utc_now,
 )
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.errors import ConfigError
+from kernel.mqtt import Message, MqttClient
+from kernel.sensors.readings import DeviceKind
+from kernel.settings import MqttSettings
 from tests.central.hubkit import populate
 from tests.waiting import wait_until
 
@@ -132,7 +132,7 @@ def _message(stats: CameraStats) -> Message:
     ],
 )
 def test_newest_figures_win(api, world, clock, ages_s, kept_fps):
-    collector = CameraStatsCollector(api.hub.db, clock, CollectorRegistry())
+    collector = CameraStatsStore(api.hub.db, clock, CollectorRegistry())
     for i, age_s in enumerate(ages_s):
         collector.receive(_message(_stats(age_s=age_s, detect_fps=float(i + 1))))
         assert collector.flush() == 1  # one at a time, so the table (not the parking dict) decides
@@ -141,7 +141,7 @@ def test_newest_figures_win(api, world, clock, ages_s, kept_fps):
 
 
 def test_stats_go_stale_after_three_windows_without_news(api, world, clock):
-    collector = CameraStatsCollector(api.hub.db, clock, CollectorRegistry())
+    collector = CameraStatsStore(api.hub.db, clock, CollectorRegistry())
     collector.receive(_message(_stats()))
     collector.flush()
     assert _camera(api)["stats_stale"] is False

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from central.db.models import Alert, Case, CaseEvent
 from central.errors import IngestRejected
-from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
+from kernel.contracts.messages import AlertEvent, AlertType, Phase, Severity, SourceKind
 from tests.central.hubkit import JPEG, event  # JPEG: a real image; the hub refuses anything else
 
 

@@ -20,7 +20,7 @@ from central.decide import (
 )
 from central.errors import IngestRejected
 from central.settings import CaseSettings
-from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, SourceKind
+from kernel.contracts.messages import AlertEvent, AlertType, Phase, SourceKind
 from tests.central.hubkit import event
 
 CAM = "camera:cam-1:intrusion"

@@ -3,7 +3,7 @@ worker -> grid leader -> community -> street, each step recorded and on the feed
 
 from __future__ import annotations
 
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import event
 
 SMOKE_ACCEPT_S = 120  # default SLA for smoke alarms

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from gridwatch.contracts.messages import AlertType, Severity
+from kernel.contracts.messages import AlertType, Severity
 from tests.central.hubkit import event
 
 

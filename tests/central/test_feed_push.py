@@ -13,7 +13,7 @@ import pytest
 from central import feed
 from central.api import stream_api
 from central.db.engine import Database
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import event
 from tests.conftest import wait_until
 

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from edge.gateway_config import GatewaySettings
 from edge.sample_clip import ClipSpec, write_clip
+from edge.settings import GatewaySettings
 from edge.worker import EdgeWorker
-from gridwatch.contracts import topics
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.central.hubkit import populate
 from tests.waiting import wait_until
 

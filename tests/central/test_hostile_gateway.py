@@ -15,10 +15,10 @@ import pytest
 from sqlalchemy import text
 
 from central.settings import IngestSettings
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertType, Availability, CameraStatus, encode, utc_now
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertType, Availability, CameraStatus, encode, utc_now
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.central.hubkit import event, populate
 from tests.conftest import wait_until
 

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from central.app import create_app
 from central.errors import HubError
 from central.security_headers import CONTENT_SECURITY_POLICY
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import JPEG, PNG, event, make_settings
 
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gridwatch.contracts.messages import AlertType, Phase, Severity, SourceKind
+from kernel.contracts.messages import AlertType, Phase, Severity, SourceKind
 from tests.central.hubkit import JPEG, event
 
 

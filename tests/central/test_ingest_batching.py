@@ -7,10 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from central.settings import IngestSettings
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import encode
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import encode
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.central.hubkit import event, populate
 from tests.waiting import wait_until
 

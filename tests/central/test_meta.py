@@ -7,10 +7,10 @@ import pytest
 from central.api.meta_api import CONSOLES, RULE_CLASSES
 from central.states import CaseState, Role
 from central.web.routes import PAGES
-from edge.config.camera import CameraConfig
-from edge.config.rules import RULE_KINDS
 from edge.rules.filters import COCO_CLASS_NAMES
-from gridwatch.contracts.messages import AlertType, Severity
+from kernel.camera_config.camera import CameraConfig
+from kernel.camera_config.rules import RULE_KINDS
+from kernel.contracts.messages import AlertType, Severity
 from tests.central.hubkit import event, populate
 
 SQLITE = pytest.mark.parametrize("database", ["sqlite"])  # the lists do not depend on the database

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertType, Availability, GatewayStatus, encode, utc_now
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertType, Availability, GatewayStatus, encode, utc_now
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.central.hubkit import event, populate
 from tests.waiting import wait_until
 

@@ -14,11 +14,11 @@ from pydantic import SecretStr
 
 from broker.launcher import mosquitto_binary
 from edge.hub_config import read_hub_config
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import GatewayConfig
-from gridwatch.errors import TransportError
-from gridwatch.mqtt import Handler, MqttClient
-from gridwatch.settings import DEV_PASSWORD, MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import GatewayConfig
+from kernel.errors import TransportError
+from kernel.mqtt import Handler, MqttClient
+from kernel.settings import DEV_PASSWORD, MqttSettings
 from tests.central.hubkit import populate
 from tests.conftest import free_port
 from tests.waiting import wait_until

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import event
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import encode
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import encode
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.central.hubkit import event
 from tests.conftest import free_port
 from tests.waiting import wait_until

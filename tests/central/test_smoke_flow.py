@@ -9,7 +9,7 @@ def test_smoke_alarm_closed_loop(api, world, clock):
     answer = api.post_event(
         event(
             "smoke-1",
-            __import__("gridwatch.contracts.messages", fromlist=["AlertType"]).AlertType.SMOKE_ALARM,
+            __import__("kernel.contracts.messages", fromlist=["AlertType"]).AlertType.SMOKE_ALARM,
         )
     )
     assert answer.status_code == 202, answer.text

@@ -7,7 +7,7 @@ import pytest
 from central.cases import check_transition
 from central.errors import Conflict
 from central.states import TRANSITIONS, CaseAction, CaseState, allowed_actions
-from gridwatch.contracts.messages import AlertType
+from kernel.contracts.messages import AlertType
 from tests.central.hubkit import event, populate
 
 ALLOWED = {

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from broker.launcher import RunningBroker
-from gridwatch.errors import TransportError
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.errors import TransportError
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.conftest import free_port
 from tests.waiting import wait_until
 

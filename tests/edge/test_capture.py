@@ -13,7 +13,7 @@ from edge.capture import CaptureReader, LatestFrame, SourceSpec, backoff_s, chec
 from edge.errors import SourceError
 from edge.sample_clip import ClipSpec, write_clip
 from edge.types import Frame
-from gridwatch.contracts.messages import Availability
+from kernel.contracts.messages import Availability
 
 
 @pytest.mark.parametrize(

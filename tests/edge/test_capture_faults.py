@@ -11,7 +11,7 @@ import pytest
 
 from edge.capture import CaptureReader, SourceSpec
 from edge.types import Frame
-from gridwatch.contracts.messages import Availability
+from kernel.contracts.messages import Availability
 from tests.conftest import wait_until
 from tests.edge.stream_servers import HungServer, MjpegServer, RtspUnauthorizedServer, frame_number
 

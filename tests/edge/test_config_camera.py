@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel
 
-from edge.config import CameraConfig, IntrusionRule, LineDirection, load_camera_dir, load_camera_file
-from edge.errors import ConfigError
+from kernel.camera_config import CameraConfig, IntrusionRule, LineDirection, load_camera_dir, load_camera_file
+from kernel.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 
 from edge.detector import Detector, StageTimes, choose_providers
-from edge.errors import EdgeError, ModelError
+from edge.errors import EdgeError
 from edge.types import Detections
+from models.errors import ModelError
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "detector"
 REFERENCES = sorted(FIXTURES.glob("*__*.json"))

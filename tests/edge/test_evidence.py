@@ -8,12 +8,12 @@ import cv2
 import numpy as np
 import pytest
 
-from edge.config import CameraConfig, EvidenceConfig
 from edge.errors import EdgeError
 from edge.evidence import alert_title, build_alert, build_snapshot
 from edge.rules import EventObject, RuleEvent
 from edge.types import Frame
-from gridwatch.contracts.messages import AlertEvent, AlertType, Phase, Severity, decode, encode, new_event_id
+from kernel.camera_config import CameraConfig, EvidenceConfig
+from kernel.contracts.messages import AlertEvent, AlertType, Phase, Severity, decode, encode, new_event_id
 
 FRAME_TS = datetime(2026, 11, 28, 3, 4, 5, 123000, tzinfo=UTC).timestamp()
 PERSON = EventObject(0, "person", 0.87, (100.0, 50.0, 300.0, 400.0), 7)

@@ -10,15 +10,15 @@ from pathlib import Path
 import pytest
 
 from broker.launcher import RunningBroker
-from edge.errors import ConfigError
-from edge.gateway_config import GatewaySettings
 from edge.hub_config import camera_changes, read_hub_config
 from edge.sample_clip import ClipSpec, write_clip
+from edge.settings import GatewaySettings
 from edge.worker import EdgeWorker
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import Availability, CameraStatus, GatewayConfig, decode, encode, utc_now
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import Availability, CameraStatus, GatewayConfig, decode, encode, utc_now
+from kernel.errors import ConfigError
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
 from tests.waiting import wait_until
 
 GW = "gw-h"

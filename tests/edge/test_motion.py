@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.config.sections import MotionConfig
 from edge.motion import MotionGate, keep_mask
+from kernel.camera_config.sections import MotionConfig
 
 H, W = 120, 160
 

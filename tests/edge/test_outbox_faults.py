@@ -18,7 +18,7 @@ from edge.outbox import (
     PutOutcome,
 )
 from edge.publisher import AlertPublisher
-from gridwatch.contracts.messages import (
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Phase,
@@ -28,8 +28,8 @@ from gridwatch.contracts.messages import (
     new_event_id,
     utc_now,
 )
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 
 
 class CappedConnect:

@@ -8,11 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pytest
 
-from edge.config import CameraConfig, parse_camera
 from edge.pipeline import CameraPipeline
 from edge.scheduler import InferenceScheduler
 from edge.types import Detections, Frame, StageTimes
-from gridwatch.contracts.messages import AlertEvent, AlertType, Phase
+from kernel.camera_config import CameraConfig, parse_camera
+from kernel.contracts.messages import AlertEvent, AlertType, Phase
 
 EPOCH = 1_700_000_000.0  # wall clock of the stories' first frame
 

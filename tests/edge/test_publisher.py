@@ -15,8 +15,8 @@ import pytest
 from broker.launcher import BrokerKind, BrokerSettings, RunningBroker, start_broker
 from edge.outbox import Outbox, OutboxConfig
 from edge.publisher import AlertPublisher
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Phase,
@@ -27,8 +27,8 @@ from gridwatch.contracts.messages import (
     new_event_id,
     utc_now,
 )
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
 from tests.conftest import wait_until
 
 GW = "gw-pub"

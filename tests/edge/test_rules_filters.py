@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.config import CameraConfig
 from edge.rules.filters import COCO_CLASS_NAMES, ObjectFilter, class_name
 from edge.types import Detections
 from edge.zones import SceneGeometry
+from kernel.camera_config import CameraConfig
 
 W, H = 100, 100
 PERSON, CAR = 0, 2

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from edge.config import ScheduleConfig
 from edge.rules.schedule import is_armed
+from kernel.camera_config import ScheduleConfig
 
 
 def at(text: str, zone: str = "UTC") -> float:

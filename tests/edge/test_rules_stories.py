@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from edge.config import CameraConfig
 from edge.rules import COCO_CLASS_NAMES, RuleEngine, RuleEvent
 from edge.tracker import Tracker
 from edge.types import Detections
-from gridwatch.contracts.messages import AlertType, Phase, Severity
+from kernel.camera_config import CameraConfig
+from kernel.contracts.messages import AlertType, Phase, Severity
 
 W, H = 640, 480
 FPS = 5

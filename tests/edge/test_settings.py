@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from edge.gateway_config import InferenceSettings, inference_plan
+from edge.settings import InferenceSettings, inference_plan
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from edge.capture import SourceSpec
-from edge.config import load_camera_file
-from edge.errors import ConfigError
+from kernel.camera_config import load_camera_file
+from kernel.errors import ConfigError
 
 
 def _camera_file(tmp_path: Path, source_extra: str) -> Path:

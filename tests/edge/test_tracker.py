@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from edge.config import TrackConfig
 from edge.tracker import Tracker
 from edge.types import Detections
+from kernel.camera_config import TrackConfig
 
 FPS = 5.0
 DT = 1 / FPS

@@ -9,13 +9,12 @@ from pathlib import Path
 import pytest
 
 from broker.launcher import RunningBroker
-from edge.config import parse_camera
-from edge.errors import ConfigError, ModelError
-from edge.gateway_config import GatewaySettings, build_settings, load_gateway_file
 from edge.sample_clip import ClipSpec, write_clip
+from edge.settings import GatewaySettings, build_settings, load_gateway_file
 from edge.worker import EdgeWorker
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.camera_config import parse_camera
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     Availability,
@@ -24,8 +23,10 @@ from gridwatch.contracts.messages import (
     Phase,
     decode,
 )
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.errors import ConfigError
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
+from models.errors import ModelError
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ import pytest
 from edge.camera_health import OfflineWatch
 from edge.metrics import EdgeMetrics
 from edge.stats import CameraStatsCollector
-from gridwatch.contracts.messages import AlertType, Availability, Phase
+from kernel.contracts.messages import AlertType, Availability, Phase
 
 ON, OFF = Availability.ONLINE, Availability.OFFLINE
 

@@ -17,16 +17,16 @@ import pytest
 
 from broker.launcher import RunningBroker
 from edge.cameras import CameraRuntime
-from edge.config import CameraConfig, parse_camera
-from edge.gateway_config import GatewaySettings
 from edge.metrics import EdgeMetrics
 from edge.reporter import StatusReporter
 from edge.sample_clip import ClipSpec, write_clip
+from edge.settings import GatewaySettings
 from edge.threads import SupervisedThread, ThreadHealth
 from edge.worker import EdgeWorker
-from gridwatch.contracts.messages import AlertEvent, AlertType, Availability, CameraStatus, decode
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.camera_config import CameraConfig, parse_camera
+from kernel.contracts.messages import AlertEvent, AlertType, Availability, CameraStatus, decode
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
 from tests.conftest import wait_until
 
 pytestmark = pytest.mark.integration

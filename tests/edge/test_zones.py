@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from edge.config import Anchor, CameraConfig, LineDirection
 from edge.rules import COCO_CLASS_NAMES
 from edge.types import Detections
 from edge.zones import PixelPolygon, SceneGeometry, anchor_points
+from kernel.camera_config import Anchor, CameraConfig, LineDirection
 
 W, H = 640, 480
 

@@ -11,13 +11,13 @@ import numpy as np
 import pytest
 
 from broker.launcher import RunningBroker
-from edge.config import load_camera_file
-from edge.gateway_config import GatewaySettings, InferenceSettings
+from edge.settings import GatewaySettings, InferenceSettings
 from edge.worker import EdgeWorker
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, AlertType, CameraStats, Phase, decode
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.camera_config import load_camera_file
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, AlertType, CameraStats, Phase, decode
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
 
 pytestmark = [pytest.mark.integration, pytest.mark.needs_models]
 

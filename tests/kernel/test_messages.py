@@ -7,8 +7,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from gridwatch.contracts import messages as m
-from gridwatch.errors import ContractError
+from kernel.contracts import messages as m
+from kernel.errors import ContractError
 
 
 def _alert(**overrides: object) -> m.AlertEvent:

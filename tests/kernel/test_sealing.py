@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.contracts import sealing
-from gridwatch.errors import ContractError
+from kernel.contracts import sealing
+from kernel.errors import ContractError
 
 
 @pytest.mark.parametrize(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from gridwatch.contracts import topics
-from gridwatch.contracts.topics import Channel
-from gridwatch.errors import ContractError
+from kernel.contracts import topics
+from kernel.contracts.topics import Channel
+from kernel.errors import ContractError
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import ModelError
+from models.errors import ModelError
 from models.export import ExportRequest, export_model
 from models.manifest import manifest_path, read_manifest, write_manifest
 from models.spec import read_spec

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import ModelError
+from models.errors import ModelError
 from models.registry import DEFAULT_STORE, MODELS_DIR_ENV, find_models, model_dirs, resolve_model
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import ModelError
+from models.errors import ModelError
 from models.spec import OutputLayout, _family, _output_layout, _parse_names, read_spec
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "detector"

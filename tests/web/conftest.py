@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from broker.launcher import BrokerKind, BrokerSettings, mosquitto_binary, start_broker
-from gridwatch.settings import MqttSettings
+from kernel.settings import MqttSettings
 
 from .stack import ADMIN_PASSWORD, PASSWORD, HubStack
 

@@ -16,8 +16,8 @@ import uvicorn
 
 from central.app import create_app
 from central.settings import HubSettings
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     AlertEvent,
     AlertType,
     CameraEventDetail,
@@ -31,8 +31,8 @@ from gridwatch.contracts.messages import (
     new_event_id,
     utc_now,
 )
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.mqtt import MqttClient
+from kernel.settings import MqttSettings
 from tests.waiting import wait_until
 
 ADMIN_PASSWORD = "admin-pass-123"

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from gridwatch.contracts.messages import AlertType, Severity
+from kernel.contracts.messages import AlertType, Severity
 
 from .conftest import PHONE, screenshot
 from .stack import HubStack, camera_alert, png_bytes, publish, smoke_alarm

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from edge.sensors.registry import registry_from_data
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     Availability,
     CameraStats,
     CameraStatus,

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from edge.hub_config import read_hub_config
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import Availability, GatewayConfig, GatewayStatus, decode, encode, utc_now
-from gridwatch.mqtt import MqttClient
-from gridwatch.settings import DEV_PASSWORD
+from kernel.contracts import topics
+from kernel.contracts.messages import Availability, GatewayConfig, GatewayStatus, decode, encode, utc_now
+from kernel.mqtt import MqttClient
+from kernel.settings import DEV_PASSWORD
 from tests.waiting import wait_until
 
 from .conftest import screenshot

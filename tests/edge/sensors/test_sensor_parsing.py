@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from edge.sensors.parsing import RejectedMessage, RejectReason, parse_payload
-from edge.sensors.profiles import PROFILES
-from edge.sensors.readings import DeviceKind, SmokeState
+from kernel.sensors.profiles import PROFILES
+from kernel.sensors.readings import DeviceKind, SmokeState
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "sensors"
 SMOKE, MANHOLE = DeviceKind.SMOKE_DETECTOR, DeviceKind.MANHOLE_COVER

@@ -8,8 +8,8 @@ import pytest
 
 from edge.sensors.processor import SensorProcessor
 from edge.sensors.registry import registry_from_data
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import (
+from kernel.contracts import topics
+from kernel.contracts.messages import (
     AlertType,
     HealthEventDetail,
     Phase,

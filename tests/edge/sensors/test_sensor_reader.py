@@ -21,10 +21,10 @@ from edge.outbox import Outbox, OutboxConfig
 from edge.publisher import AlertPublisher
 from edge.sensors.reader import ReaderConfig, SensorReader
 from edge.sensors.registry import registry_from_data
-from gridwatch.contracts import topics
-from gridwatch.contracts.messages import AlertEvent, AlertType, GatewayStatus, Phase, decode
-from gridwatch.mqtt import Message, MqttClient
-from gridwatch.settings import MqttSettings
+from kernel.contracts import topics
+from kernel.contracts.messages import AlertEvent, AlertType, GatewayStatus, Phase, decode
+from kernel.mqtt import Message, MqttClient
+from kernel.settings import MqttSettings
 from tests.waiting import wait_until
 
 GW = "gw-sensors"

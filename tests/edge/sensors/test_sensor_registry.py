@@ -1,4 +1,4 @@
-"""Registry: YAML and hub data through one validator; errors name the file, the device and the field."""
+"""SensorRegistry: YAML and hub data through one validator; errors name the file, the device and the field."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from edge.errors import ConfigError
 from edge.sensors.registry import load_registry, registry_from_data
+from kernel.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "configs" / "sensors" / "example.yaml"
 

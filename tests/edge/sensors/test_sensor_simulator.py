@@ -11,7 +11,7 @@ from edge.sensors.processor import SensorProcessor
 from edge.sensors.registry import load_registry, registry_from_data
 from edge.sensors.simulator import Scenario, SensorSimulator
 from gridwatch.cli.main import app
-from gridwatch.contracts.messages import AlertEvent
+from kernel.contracts.messages import AlertEvent
 
 GW = "gw-sim"
 
