@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import event, func, select, text
@@ -23,6 +24,29 @@ from central.states import CaseState, allowed_actions
 from central.views import CaseLike, CasePublic
 
 log = logging.getLogger(__name__)
+
+
+class FeedKind(StrEnum):
+    """Every kind of live-feed item: the SSE event name the consoles listen for (served by /api/v1/meta)."""
+
+    CREATED = "case.created"  # ingest: a new case
+    REPEATED = "case.repeated"  # ingest: the same alert again on an open case
+    UPDATED = "case.updated"  # ingest: an UPDATE of the episode
+    FOLDED = "case.folded"  # ingest: an alert folded into a related open case
+    CLEARED = "case.cleared"  # ingest: the episode ended
+    REOPENED = "case.reopened"  # ingest: a recently closed case came back
+    # a case action's target state (central/cases.py): "case.<state>"
+    REPORTED = "case.reported"
+    REGISTERED = "case.registered"
+    REJECTED = "case.rejected"
+    DISPATCHED = "case.dispatched"
+    ACCEPTED = "case.accepted"
+    HANDLED = "case.handled"
+    CLOSED = "case.closed"
+    REASSIGNED = "case.reassigned"
+    FEEDBACK = "case.feedback"
+    ESCALATED = "case.escalated"
+
 
 CHANNEL = "gridwatch_feed"  # PostgreSQL notification channel: "feed items were committed"
 _WRITTEN = "feed_written"  # session.info flag: this transaction wrote feed items
@@ -70,6 +94,7 @@ def case_item(
     """A feed row for a case change, as a dict ready for a (multi-row) insert. ``as_reported``: the case as
     it was reported, before an automatic dispatch in the same transaction changed it (its created item).
     ``public``: the case's public view as JSON, when the caller has it already (one case, several items)."""
+    kind = FeedKind(kind).value  # a kind missing from FeedKind fails here, in every test that writes it
     data = dict(public) if public is not None else public_json(case)
     if as_reported:
         data.update(_AS_REPORTED)

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
 from central.cases import ACTION_ROLES, FIELD
+from central.feed import FeedKind
 from central.states import TERMINAL, TRANSITIONS, CaseAction, CaseState, Priority, Role
 from kernel.camera_config.rules import RuleConfig
 from kernel.contracts.messages import AlertType, Availability, Severity, SourceKind
@@ -71,6 +72,7 @@ class Meta(BaseModel):
     rule_kinds: list[RuleKind]
     rule_classes: list[str] = Field(description="class names the rule builder offers")
     sensor_kinds: list[str] = Field(description="sensor kinds the installer registers, edge-read kinds first")
+    feed_kinds: list[FeedKind] = Field(description="the live feed's named events")
 
 
 def _reachable_from(start: CaseState) -> list[CaseState]:
@@ -121,6 +123,7 @@ def build_meta() -> Meta:
         rule_kinds=[_rule_kind(model) for model in get_args(rule_union)],
         rule_classes=list(RULE_CLASSES),
         sensor_kinds=[k.value for k in DeviceKind] + list(HUB_ONLY_SENSOR_KINDS),
+        feed_kinds=list(FeedKind),
     )
 
 

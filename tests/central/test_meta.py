@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 import pytest
 
+from central import feed
 from central.api.meta_api import CONSOLES, RULE_CLASSES
-from central.states import CaseState, Role
+from central.decide import Outcome
+from central.feed import FeedKind
+from central.states import TRANSITIONS, CaseState, Role
 from central.web.routes import PAGES
 from edge.rules.filters import COCO_CLASS_NAMES
 from kernel.camera_config.camera import CameraConfig
@@ -103,3 +108,13 @@ def test_task_and_reassign_states_are_what_the_hub_does(make_api, clock, databas
         if r.status_code == 200:
             reassignable.append(state.value)
     assert reassignable == meta["reassign_states"]
+
+
+def test_every_feed_item_the_hub_writes_has_a_served_kind() -> None:
+    """The consoles listen only for the served feed kinds (live.js): each kind the writers build must be one.
+    Case actions write "case.<target state>", ingest "case.<outcome>"; feed.case_item refuses any other."""
+    targets = {f"case.{target.value}" for _, target in TRANSITIONS.values()}
+    outcomes = {f"case.{o}" for o in get_args(Outcome) if o != "duplicate"}  # a duplicate writes no item
+    assert targets | outcomes <= {k.value for k in FeedKind}
+    with pytest.raises(ValueError, match="case.bogus"):
+        feed.case_item(None, "case.bogus", None, None)  # type: ignore[arg-type]  # refused before any use

@@ -29,7 +29,7 @@ LABEL_PREFIX = {
     "rule_classes": "class.",
     "sensor_kinds": "sensor.",
 }
-NOT_SHOWN = {"consoles"}  # page names the consoles navigate to, never shown as text
+NOT_SHOWN = {"consoles", "feed_kinds"}  # page names the consoles navigate to; SSE event names: never shown
 LANGUAGES = ("en", "zh")
 
 

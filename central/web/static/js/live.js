@@ -1,13 +1,7 @@
 // The hub's live feed over EventSource: banner while disconnected, resume from the last event id.
 import * as session from "./session.js";
+import { meta } from "./meta.js";
 import { setConnectionBanner } from "./ui.js";
-
-// Named SSE events the hub sends; EventSource delivers a named event only to a listener for that name.
-export const FEED_KINDS = [
-  "message", "hello", "case.created", "case.repeated", "case.updated", "case.folded", "case.cleared", "case.reopened",
-  "case.reported", "case.registered", "case.rejected", "case.dispatched", "case.accepted", "case.handled",
-  "case.closed", "case.reassigned", "case.feedback", "case.escalated",
-];
 
 export class LiveFeed {
   constructor(path, onEvent) {
@@ -56,7 +50,8 @@ export class LiveFeed {
         this.retryMs = Math.min(this.retryMs * 2, 15000);
       }
     };
-    for (const kind of FEED_KINDS) {
+    // EventSource delivers a named event only to a listener for that name: one per kind the hub serves.
+    for (const kind of ["message", "hello", ...meta().feed_kinds]) {
       source.addEventListener(kind, (event) => this.deliver(kind, event));
     }
   }
