@@ -97,8 +97,23 @@ def new_event_id() -> str:
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 
 
+_NUL_ESCAPE = "\\u0000"
+_NUL_ESCAPE_BYTES = _NUL_ESCAPE.encode()
+_NUL_FREE: dict[str, bool] = {"nul_free": True}  # validation context: the JSON text was scanned already
+
+
 class _Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
+
+    @classmethod
+    def model_validate_json(cls, json_data: str | bytes | bytearray, **kwargs: Any) -> Any:  # type: ignore[override]
+        """As pydantic's, but a JSON text with no ``\\u0000`` escape (the only way JSON can carry a NUL) skips
+        the per-field NUL walk below: the walk cost sensor parsing about a fifth of its throughput."""
+        if kwargs.get("context") is None:
+            escape = _NUL_ESCAPE if isinstance(json_data, str) else _NUL_ESCAPE_BYTES
+            if escape not in json_data:
+                kwargs["context"] = _NUL_FREE
+        return super().model_validate_json(json_data, **kwargs)
 
     @field_validator("*", mode="after")
     @classmethod
@@ -106,28 +121,37 @@ class _Message(BaseModel):
         """No NUL character in any text, nested keys and values included: PostgreSQL cannot store one, so a
         single such alert would fail its whole batch there (on SQLite it would be silently truncated by
         some readers)."""
+        if info.context is _NUL_FREE:
+            return value
+        kind = type(value)
+        if kind is str:  # the common cases first: this runs for every field of every message
+            if "\x00" not in value:
+                return value
+        elif kind is not dict and kind is not list and kind is not tuple:
+            return value
         path = _nul_path(value)
         if path is not None:
             raise ValueError(f"text{path} contains a NUL character (\\u0000): not allowed in any text field")
         return value
 
 
-def _nul_path(value: Any, path: str = "") -> str | None:
-    """Where in ``value`` (a str, or dicts, lists and tuples of them) a NUL character sits; None if nowhere."""
+def _nul_path(value: Any) -> str | None:
+    """Where in ``value`` (a str, or dicts, lists and tuples of them) a NUL character sits; None if nowhere.
+    The path is built only on the way back from a NUL found, never for the clean values walked past."""
     if isinstance(value, str):
-        return path if "\x00" in value else None
+        return "" if "\x00" in value else None
     if isinstance(value, dict):
         for key, item in value.items():
             if isinstance(key, str) and "\x00" in key:
-                return f"{path}[{key!r}]"
-            found = _nul_path(item, f"{path}[{key!r}]")
+                return f"[{key!r}]"
+            found = _nul_path(item)
             if found is not None:
-                return found
+                return f"[{key!r}]{found}"
     elif isinstance(value, list | tuple):
         for index, item in enumerate(value):
-            found = _nul_path(item, f"{path}[{index}]")
+            found = _nul_path(item)
             if found is not None:
-                return found
+                return f"[{index}]{found}"
     return None
 
 
