@@ -44,6 +44,7 @@ class EdgeFigures:
     publisher's totals (every alert source, sensors included; see ``PublisherStats``), None before it starts."""
 
     mqtt_connected: bool
+    mqtt_connect_failures: int
     cameras: Sequence[CameraFigures]
     health_alerts: int
     publisher: PublisherStats | None
@@ -84,6 +85,9 @@ def _figure_metrics(figures: EdgeFigures) -> Iterator[Metric]:
     connected = GaugeMetricFamily("gridwatch_edge_mqtt_connected", "1 while connected to the MQTT broker")
     connected.add_metric([], 1.0 if figures.mqtt_connected else 0.0)
     yield connected
+    yield CounterMetricFamily("gridwatch_edge_mqtt_connect_failures",
+                              "Attempts to (re)connect to the MQTT broker that failed (unreachable or refused)",
+                              value=figures.mqtt_connect_failures)
     emitted = CounterMetricFamily("gridwatch_edge_events_emitted", "Alert events the gateway raised, by source",
                                   labels=["source", "camera"])
     failed = CounterMetricFamily("gridwatch_edge_frames_failed",

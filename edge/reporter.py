@@ -98,6 +98,7 @@ class StatusReporter:
         cameras = self._cameras.running() if self._cameras is not None else []
         return EdgeFigures(
             mqtt_connected=self.client.connected,
+            mqtt_connect_failures=self.client.connect_failures,
             cameras=[CameraFigures(r.camera_id, r.pipeline.stats.totals["failed"], r.pipeline.alerts_emitted)
                      for r in cameras],
             health_alerts=self._health_alerts,

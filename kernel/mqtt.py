@@ -111,6 +111,8 @@ class MqttClient:
         self._client.on_disconnect = self._handle_disconnect
         self._client.on_message = self._handle_message
         self._client.on_subscribe = self._handle_subscribe
+        self._client.on_connect_fail = self._handle_connect_fail
+        self._connect_failures = 0  # attempts that failed (no TCP connection, or the broker refused us)
         # SUBACKs still owed for the subscriptions renewed at the last connect: connect() returns only when
         # they have come (or its timeout ran out), so a message published right after is not missed.
         self._suback = threading.Condition()
@@ -155,6 +157,11 @@ class MqttClient:
     @property
     def connected(self) -> bool:
         return self._connected.is_set()
+
+    @property
+    def connect_failures(self) -> int:
+        """Connection attempts (the first and every reconnect) that failed: unreachable, or refused."""
+        return self._connect_failures
 
     def wait_connected(self, timeout_s: float) -> bool:
         """Block until connected with every subscription acknowledged by the broker (or ``timeout_s``)."""
@@ -203,6 +210,7 @@ class MqttClient:
                         properties: object) -> None:
         failed = bool(getattr(reason, "is_failure", False))
         if failed:
+            self._connect_failures += 1
             if not self._first_connect.is_set():
                 self._refusal = str(reason)
                 self._first_connect.set()
@@ -232,6 +240,11 @@ class MqttClient:
         with self._suback:
             self._pending_subacks.discard(mid)
             self._suback.notify_all()
+
+    def _handle_connect_fail(self, client: paho.Client, userdata: object) -> None:
+        self._connect_failures += 1  # network thread only: a plain int is enough
+        log.debug("MQTT connect to %s:%s failed (attempt %d)", self._settings.host, self._settings.port,
+                  self._connect_failures)
 
     def _handle_disconnect(self, client: paho.Client, userdata: object, flags: object, reason: object,
                            properties: object) -> None:

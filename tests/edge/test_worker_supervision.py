@@ -227,6 +227,13 @@ def test_metrics_show_a_broken_mqtt_link() -> None:
     reporter = StatusReporter(settings, MqttClient(settings.broker), metrics, ThreadHealth())
     metrics.watch(reporter.figures)
     assert "gridwatch_edge_mqtt_connected 0.0" in metrics.text()
+    reporter.client.connect_async()  # nothing listens on port 9: every attempt fails, and is counted
+    try:
+        assert wait_until(lambda: reporter.client.connect_failures >= 1, 10)
+        assert "gridwatch_edge_mqtt_connect_failures_total 0.0" not in metrics.text()
+        assert "gridwatch_edge_mqtt_connect_failures_total" in metrics.text()
+    finally:
+        reporter.client.close()
 
 
 # -- a clean shutdown ------------------------------------------------------------------------------------
