@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from broker.acl import render_acl
+from broker.passwords import password_hash
 from central.errors import HubError
-from central.keys import load_or_create, mosquitto_hash, new_password
+from central.keys import load_or_create, new_password
 from kernel.settings import DEV_PASSWORD, DEV_USERNAME, MqttSettings
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def write_broker_auth(folder: Path, gateways: Mapping[str, str], hub: HubBrokerA
     acl = folder / "acl"
     with _locked(folder / ".lock"):
         hubs = {user: hashed for user, hashed in _read_passwd(passwd).items() if hub.owns(user)}
-        hubs[hub.username] = mosquitto_hash(hub.password)
+        hubs[hub.username] = password_hash(hub.password)
         accounts = {**{gw: h for gw, h in gateways.items() if not hub.owns(gw)}, **hubs}
         _atomic(passwd, "".join(f"{user}:{hashed}\n" for user, hashed in sorted(accounts.items())), 0o600)
         _atomic(acl, render_acl(hubs), 0o644)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import os
 import secrets
 from pathlib import Path
@@ -58,10 +56,3 @@ class Sealer:
 
 def new_password() -> str:
     return secrets.token_urlsafe(18)
-
-
-def mosquitto_hash(password: str, iterations: int = 101) -> str:
-    """A Mosquitto 2 password-file hash (``$7$``: PBKDF2-SHA512, 12-byte salt), as mosquitto_passwd writes."""
-    salt = os.urandom(12)
-    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations)
-    return f"$7${iterations}${base64.b64encode(salt).decode()}${base64.b64encode(digest).decode()}"

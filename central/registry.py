@@ -11,13 +11,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from broker.passwords import password_hash
 from central.auth import Passwords
 from central.broker_auth import HubBrokerAccount, reload_broker, write_broker_auth
 from central.clock import Clock
 from central.db.engine import Database
 from central.db.models import Camera, Gateway, Sensor, User
 from central.errors import Conflict, Invalid, NotFound
-from central.keys import Sealer, mosquitto_hash, new_password
+from central.keys import Sealer, new_password
 from central.people import area_id_of
 from central.registry_views import (
     camera_public,
@@ -85,7 +86,7 @@ class DeviceRegistry:
                 gateway_id=body.gateway_id,
                 name=body.name,
                 area_id=area_id_of(session, body.area_code),
-                mqtt_password_hash=mosquitto_hash(password),
+                mqtt_password_hash=password_hash(password),
                 config_key_encrypted=self.sealer.seal(gateway_key(body.gateway_id, password).decode("ascii")),
                 auto_registered=False,
                 retired=False,
