@@ -3,7 +3,6 @@ camera_offline after the debounce, a bad camera beside a good one, and a clean s
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
@@ -15,7 +14,6 @@ from edge.worker import EdgeWorker
 from kernel.camera_config import parse_camera
 from kernel.contracts import topics
 from kernel.contracts.messages import (
-    AlertEvent,
     AlertType,
     Availability,
     CameraStatus,
@@ -27,26 +25,9 @@ from kernel.errors import ConfigError
 from kernel.mqtt import Message, MqttClient
 from kernel.settings import MqttSettings
 from models.errors import ModelError
+from tests.edge.gatewaykit import Inbox
 
 pytestmark = pytest.mark.integration
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.cond = threading.Condition()
-
-    def __call__(self, message: Message) -> None:
-        with self.cond:
-            self.messages.append(message)
-            self.cond.notify_all()
-
-    def wait_for(self, predicate, timeout_s: float = 15.0) -> bool:  # noqa: ANN001
-        with self.cond:
-            return self.cond.wait_for(lambda: predicate(self.messages), timeout_s)
-
-    def alerts(self) -> list[AlertEvent]:
-        return [decode(AlertEvent, m.payload) for m in list(self.messages) if "/events/" in m.topic]
 
 
 def _camera(camera_id: str, url: str, **extra: object) -> object:

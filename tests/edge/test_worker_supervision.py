@@ -24,10 +24,11 @@ from edge.settings import GatewaySettings
 from edge.threads import SupervisedThread, ThreadHealth
 from edge.worker import EdgeWorker
 from kernel.camera_config import CameraConfig, parse_camera
-from kernel.contracts.messages import AlertEvent, AlertType, Availability, CameraStatus, decode
-from kernel.mqtt import Message, MqttClient
+from kernel.contracts.messages import AlertEvent, AlertType, Availability
+from kernel.mqtt import MqttClient
 from kernel.settings import MqttSettings
 from tests.conftest import wait_until
+from tests.edge.gatewaykit import Inbox
 
 pytestmark = pytest.mark.integration
 
@@ -57,34 +58,6 @@ def test_a_thread_whose_work_fails_is_logged_counted_and_restarted(caplog: pytes
 
 
 # -- a gateway on a real broker ------------------------------------------------------------------------
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.cond = threading.Condition()
-
-    def __call__(self, message: Message) -> None:
-        with self.cond:
-            self.messages.append(message)
-            self.cond.notify_all()
-
-    def wait_for(self, predicate: Callable[[list[Message]], bool], timeout_s: float = 20.0) -> bool:
-        with self.cond:
-            return self.cond.wait_for(lambda: predicate(self.messages), timeout_s)
-
-    def count(self, predicate: Callable[[Message], bool]) -> int:
-        with self.cond:
-            return sum(1 for m in self.messages if predicate(m))
-
-    def alerts(self) -> list[AlertEvent]:
-        with self.cond:
-            return [decode(AlertEvent, m.payload) for m in self.messages if "/events/" in m.topic]
-
-    def camera_statuses(self, camera_id: str) -> list[CameraStatus]:
-        with self.cond:
-            return [decode(CameraStatus, m.payload) for m in self.messages
-                    if m.topic.endswith(f"/cameras/{camera_id}/status")]
-
 
 def _camera(camera_id: str, url: str) -> CameraConfig:
     return parse_camera({
